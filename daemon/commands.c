@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "duration.h"
+#include "log.h"
+#include "loop.h"
+#include "normalize.h"
+#include "protocol.h"
+
+/* How many candidates an "ambiguous" answer names. */
+#define AMBIGUOUS_NAMED 5
+#define SNOOZE_MAX_S (365 * 86400)
+
+typedef JsonObject *(*CommandFunc)(Tiesd *tiesd, ControlRequest *request, JsonObject *args);
+
+static gint64 now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* ---- finding the contact a user means ---- */
+
+static gboolean all_digits(const char *text)
+{
+	if (!*text)
+		return FALSE;
+	for (const char *p = text; *p; p++)
+		if (!g_ascii_isdigit(*p))
+			return FALSE;
+	return TRUE;
+}
+
+static JsonObject *ambiguous(GPtrArray *matches, const char *query)
+{
+	g_autoptr(GString) names = g_string_new(NULL);
+	for (guint i = 0; i < matches->len && i < AMBIGUOUS_NAMED; i++) {
+		StoreContact *c = g_ptr_array_index(matches, i);
+		g_string_append_printf(names, "%s%" G_GINT64_FORMAT " %s%s%s%s", i ? ", " : "", c->id, c->name,
+				       c->emails->len ? " <" : "", c->emails->len ? (char *)g_ptr_array_index(c->emails, 0) : "",
+				       c->emails->len ? ">" : "");
+	}
+	if (matches->len > AMBIGUOUS_NAMED)
+		g_string_append_printf(names, " and %u more", matches->len - AMBIGUOUS_NAMED);
+	return protocol_error_new(PROTOCOL_E_AMBIGUOUS, "\"%s\" matches %u contacts: %s; use an id or e-mail address",
+				  query, matches->len, names->str);
+}
+
+/* Sets *OUT to the one contact QUERY means, or returns the error response. */
+static JsonObject *resolve_contact(Tiesd *tiesd, const char *query, StoreContact **out)
+{
+	if (!query || !*query)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "a contact is required");
+
+	if (all_digits(query)) {
+		*out = store_contact_get(tiesd->store, g_ascii_strtoll(query, NULL, 10));
+		return *out ? NULL : protocol_error_new(PROTOCOL_E_NOT_FOUND, "no contact with id %s", query);
+	}
+
+	g_autoptr(GPtrArray) all = store_contacts_all(tiesd->store);
+	g_autoptr(GPtrArray) matches = g_ptr_array_new();
+	g_autoptr(GPtrArray) exact = g_ptr_array_new();
+
+	if (strchr(query, '@')) {
+		g_autofree char *key = normalize_email(query);
+		for (guint i = 0; i < all->len; i++) {
+			StoreContact *c = g_ptr_array_index(all, i);
+			for (guint j = 0; j < c->emails->len; j++)
+				if (strcmp(g_ptr_array_index(c->emails, j), key) == 0) {
+					g_ptr_array_add(matches, c);
+					break;
+				}
+		}
+	} else {
+		g_autofree char *key = normalize_name(query);
+		for (guint i = 0; i < all->len; i++) {
+			StoreContact *c = g_ptr_array_index(all, i);
+			g_autofree char *name = normalize_name(c->name);
+			if (strstr(name, key)) {
+				g_ptr_array_add(matches, c);
+				if (strcmp(name, key) == 0)
+					g_ptr_array_add(exact, c);
+			}
+		}
+		/* "yamada" for 山田 太郎 <yamada@example.com>: no name matched,
+		 * so try the addresses. */
+		for (guint i = 0; matches->len == 0 && i < all->len; i++) {
+			StoreContact *c = g_ptr_array_index(all, i);
+			for (guint j = 0; j < c->emails->len; j++)
+				if (strstr(g_ptr_array_index(c->emails, j), key)) {
+					g_ptr_array_add(matches, c);
+					break;
+				}
+		}
+	}
+	/* Prefer a contact still in some source over gone ones, and a whole
+	 * name over a part of one. */
+	GPtrArray *candidates = exact->len == 1 ? exact : matches;
+	if (candidates->len > 1) {
+		g_autoptr(GPtrArray) present = g_ptr_array_new();
+		for (guint i = 0; i < candidates->len; i++)
+			if (!((StoreContact *)g_ptr_array_index(candidates, i))->gone)
+				g_ptr_array_add(present, g_ptr_array_index(candidates, i));
+		if (present->len != 1)
+			return ambiguous(present->len ? present : candidates, query);
+		*out = store_contact_get(tiesd->store, ((StoreContact *)g_ptr_array_index(present, 0))->id);
+		return NULL;
+	}
+	if (candidates->len == 0)
+		return protocol_error_new(PROTOCOL_E_NOT_FOUND, "no contact matches \"%s\"", query);
+	if (candidates->len > 1)
+		return ambiguous(candidates, query);
+	*out = store_contact_get(tiesd->store, ((StoreContact *)g_ptr_array_index(candidates, 0))->id);
+	return NULL;
+}
+
+/* ---- contacts as JSON ---- */
+
+static void set_contact_brief(Tiesd *tiesd, JsonObject *row, const StoreContact *contact, gint64 now)
+{
+	Cadence cadence;
+	nudge_cadence(tiesd->config, contact, &cadence);
+	gint64 due = nudge_due(contact, &cadence);
+
+	json_object_set_int_member(row, "id", contact->id);
+	json_object_set_string_member(row, "name", contact->name);
+	json_set_string_or_null(row, "org", contact->org);
+	json_set_string_or_null(row, "title", contact->title);
+	json_object_set_array_member(row, "emails", json_array_from_strings(contact->emails));
+	json_set_string_or_null(row, "tier", cadence.tier);
+	if (cadence.seconds == CONFIG_CADENCE_NEVER)
+		json_object_set_null_member(row, "cadence_s");
+	else
+		json_object_set_int_member(row, "cadence_s", cadence.seconds);
+	json_set_time_or_null(row, "last_interaction", contact->last_interaction);
+	json_set_time_or_null(row, "next_due", due);
+	json_object_set_boolean_member(row, "overdue", due && due <= now && !contact->gone);
+	json_object_set_boolean_member(row, "gone", contact->gone);
+}
+
+static gboolean contact_matches(const StoreContact *contact, const char *name_key, const char *email_key)
+{
+	if (!name_key)
+		return TRUE;
+	g_autofree char *name = normalize_name(contact->name);
+	if (strstr(name, name_key))
+		return TRUE;
+	if (contact->org) {
+		g_autofree char *org = normalize_name(contact->org);
+		if (strstr(org, name_key))
+			return TRUE;
+	}
+	for (guint i = 0; i < contact->emails->len; i++)
+		if (strstr(g_ptr_array_index(contact->emails, i), email_key))
+			return TRUE;
+	return FALSE;
+}
+
+static JsonObject *cmd_contacts(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	const char *query = json_get_string(args, "query");
+	const char *tier = json_get_string(args, "tier");
+	gboolean overdue_only = json_get_bool(args, "overdue");
+	gboolean include_gone = json_get_bool(args, "include_gone");
+	g_autofree char *name_key = query ? normalize_name(query) : NULL;
+	g_autofree char *email_key = query ? normalize_email(query) : NULL;
+	gint64 dummy;
+	gint64 now = now_s();
+
+	if (tier && !config_tier_cadence(tiesd->config, tier, &dummy))
+		return protocol_error_new(PROTOCOL_E_INVALID, "no tier \"%s\" in the configuration", tier);
+
+	g_autoptr(GPtrArray) all = store_contacts_all(tiesd->store);
+	JsonArray *list = json_array_new();
+	for (guint i = 0; i < all->len; i++) {
+		StoreContact *contact = g_ptr_array_index(all, i);
+		if (contact->gone && !include_gone)
+			continue;
+		if (!contact_matches(contact, name_key, email_key))
+			continue;
+		Cadence cadence;
+		nudge_cadence(tiesd->config, contact, &cadence);
+		if (tier && (!cadence.tier || g_ascii_strcasecmp(cadence.tier, tier) != 0))
+			continue;
+		gint64 due = nudge_due(contact, &cadence);
+		if (overdue_only && (!due || due > now || contact->gone))
+			continue;
+		JsonObject *row = json_object_new();
+		set_contact_brief(tiesd, row, contact, now);
+		json_array_add_object_element(list, row);
+	}
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "contacts", list);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_show(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) contact = NULL;
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "contact"), &contact);
+	if (error)
+		return error;
+
+	JsonObject *result = json_object_new();
+	Cadence cadence;
+	nudge_cadence(tiesd->config, contact, &cadence);
+	set_contact_brief(tiesd, result, contact, now_s());
+	json_object_set_string_member(result, "cadence_from", cadence_origin_name(cadence.origin));
+	json_set_time_or_null(result, "snoozed_until", contact->snoozed_until > now_s() ? contact->snoozed_until : 0);
+	json_set_time_or_null(result, "first_seen", contact->first_seen);
+	json_object_set_array_member(result, "urls", json_array_from_strings(contact->urls));
+	json_object_set_array_member(result, "categories", json_array_from_strings(contact->categories));
+	json_object_set_array_member(result, "fields", store_contact_fields(tiesd->store, contact->id));
+	json_object_set_array_member(result, "interactions", store_contact_interactions(tiesd->store, contact->id));
+	json_object_set_array_member(result, "employment", store_contact_employment(tiesd->store, contact->id));
+	json_object_set_array_member(result, "posts", json_array_new());
+	json_object_set_array_member(result, "events", store_events_list(tiesd->store, 0, NULL, contact->id));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_touch(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) contact = NULL;
+	g_autoptr(GError) gerror = NULL;
+	const char *at_text = json_get_string(args, "at");
+	const char *via = json_get_string(args, "via");
+	const char *note = json_get_string(args, "note");
+	gint64 now = now_s(), at = now, id;
+
+	if (at_text && !date_parse(at_text, &at, &gerror))
+		return protocol_error_new(PROTOCOL_E_INVALID, "%s", gerror->message);
+	/* A minute of slack for clocks of client and daemon. */
+	if (at > now + 60)
+		return protocol_error_new(PROTOCOL_E_INVALID, "%s is in the future", at_text);
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "contact"), &contact);
+	if (error)
+		return error;
+	if (!store_interaction_add(tiesd->store, contact->id, at, via, note, "cli", &id, &gerror))
+		return protocol_error_new(PROTOCOL_E_FAILED, "%s", gerror->message);
+	nudge_scheduler_kick(tiesd->nudges);
+
+	JsonObject *interaction = json_object_new();
+	json_object_set_int_member(interaction, "id", id);
+	json_object_set_int_member(interaction, "contact_id", contact->id);
+	json_object_set_string_member(interaction, "name", contact->name);
+	json_set_time_or_null(interaction, "at", at);
+	json_set_string_or_null(interaction, "via", via);
+	json_set_string_or_null(interaction, "note", note);
+	json_object_set_string_member(interaction, "origin", "cli");
+	JsonObject *result = json_object_new();
+	json_object_set_object_member(result, "interaction", interaction);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_cadence(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) contact = NULL;
+	g_autoptr(GError) gerror = NULL;
+	const char *value = json_get_string(args, "cadence");
+	gint64 seconds = 0;
+	const char *tier = NULL;
+
+	if (!value)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "a cadence (duration or tier) is required");
+	if (config_tier_cadence(tiesd->config, value, &seconds)) {
+		tier = value;
+		seconds = 0;
+	} else if (!duration_parse(value, &seconds, &gerror) || seconds <= 0) {
+		return protocol_error_new(PROTOCOL_E_INVALID, "\"%s\" is neither a tier of the configuration nor a duration like 90d",
+					  value);
+	}
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "contact"), &contact);
+	if (error)
+		return error;
+	g_autofree char *tier_lower = tier ? g_ascii_strdown(tier, -1) : NULL;
+	if (!store_contact_set_cadence(tiesd->store, contact->id, seconds, tier_lower, &gerror))
+		return protocol_error_new(PROTOCOL_E_FAILED, "%s", gerror->message);
+	nudge_scheduler_kick(tiesd->nudges);
+
+	g_autoptr(StoreContact) updated = store_contact_get(tiesd->store, contact->id);
+	Cadence cadence;
+	nudge_cadence(tiesd->config, updated, &cadence);
+	JsonObject *result = json_object_new();
+	json_object_set_int_member(result, "contact_id", contact->id);
+	if (cadence.seconds == CONFIG_CADENCE_NEVER)
+		json_object_set_null_member(result, "cadence_s");
+	else
+		json_object_set_int_member(result, "cadence_s", cadence.seconds);
+	json_set_string_or_null(result, "tier", cadence.tier);
+	json_set_time_or_null(result, "next_due", nudge_due(updated, &cadence));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_snooze(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) contact = NULL;
+	g_autoptr(GError) gerror = NULL;
+	const char *duration = json_get_string(args, "duration");
+	gint64 seconds;
+
+	if (!duration || !duration_parse(duration, &seconds, &gerror))
+		return protocol_error_new(PROTOCOL_E_INVALID, "%s", gerror ? gerror->message : "a duration is required");
+	if (seconds <= 0 || seconds > SNOOZE_MAX_S)
+		return protocol_error_new(PROTOCOL_E_INVALID, "snooze for more than 0s and at most a year");
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "contact"), &contact);
+	if (error)
+		return error;
+	gint64 until = now_s() + seconds;
+	if (!store_contact_set_snooze(tiesd->store, contact->id, until, &gerror))
+		return protocol_error_new(PROTOCOL_E_FAILED, "%s", gerror->message);
+	nudge_scheduler_kick(tiesd->nudges);
+
+	JsonObject *result = json_object_new();
+	json_object_set_int_member(result, "contact_id", contact->id);
+	json_set_time_or_null(result, "until", until);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_dismiss(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(GError) gerror = NULL;
+	gint64 event_id = json_get_int(args, "event", 0);
+
+	if (event_id <= 0)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "an event id is required");
+	if (!store_event_dismiss(tiesd->store, event_id, &gerror))
+		return protocol_error_new(g_error_matches(gerror, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? PROTOCOL_E_NOT_FOUND
+												   : PROTOCOL_E_FAILED,
+					  "%s", gerror->message);
+	nudge_scheduler_kick(tiesd->nudges);
+
+	JsonObject *result = json_object_new();
+	json_object_set_int_member(result, "event", event_id);
+	json_object_set_boolean_member(result, "dismissed", TRUE);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_events(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(GError) gerror = NULL;
+	const char *since_text = json_get_string(args, "since");
+	gint64 since = 0;
+
+	if (since_text) {
+		gint64 seconds;
+		if (!duration_parse(since_text, &seconds, &gerror))
+			return protocol_error_new(PROTOCOL_E_INVALID, "%s", gerror->message);
+		since = now_s() - seconds;
+	}
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "events",
+				     store_events_list(tiesd->store, since, json_get_string(args, "kind"), 0));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_nudges(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "nudges", nudge_scheduler_list(tiesd->nudges));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_sources(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "sources", sources_to_json(tiesd->sources));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_status(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonObject *result = json_object_new();
+	JsonObject *counts = json_object_new();
+	StoreCounts c;
+	gint64 now = now_s();
+
+	store_counts(tiesd->store, &c);
+	json_object_set_string_member(result, "version", PACKAGE_VERSION);
+	json_object_set_int_member(result, "pid", getpid());
+	json_set_time_or_null(result, "started_at", tiesd->started_at);
+	json_object_set_int_member(result, "uptime_s", now - tiesd->started_at);
+	json_object_set_string_member(result, "database", tiesd->database_path);
+	json_object_set_string_member(result, "config", tiesd->config_path);
+	json_object_set_int_member(counts, "contacts", c.contacts);
+	json_object_set_int_member(counts, "gone", c.gone);
+	json_object_set_int_member(counts, "interactions", c.interactions);
+	json_object_set_int_member(counts, "events", c.events);
+	json_object_set_int_member(counts, "nudges_pending", c.nudges_pending);
+	json_object_set_object_member(result, "counts", counts);
+	json_object_set_boolean_member(result, "notification_server", notifier_available(tiesd->notifier));
+	json_object_set_boolean_member(result, "quiet_now", nudge_scheduler_quiet_now(tiesd->nudges));
+	json_object_set_int_member(result, "nudges_shown_today", nudge_scheduler_shown_today(tiesd->nudges));
+	json_object_set_int_member(result, "max_nudges_per_day", tiesd->config->max_nudges_per_day);
+	json_object_set_array_member(result, "sources", sources_to_json(tiesd->sources));
+	json_object_set_array_member(result, "held_syncs", json_array_new());
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_version(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonObject *result = json_object_new();
+	json_object_set_string_member(result, "version", PACKAGE_VERSION);
+	json_object_set_int_member(result, "protocol", PROTOCOL_VERSION);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_reload(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(GError) gerror = NULL;
+
+	if (!tiesd_reload(tiesd, &gerror))
+		return protocol_error_new(PROTOCOL_E_FAILED, "%s; the previous configuration stays", gerror->message);
+	JsonObject *result = json_object_new();
+	json_object_set_string_member(result, "config", tiesd->config_path);
+	json_object_set_int_member(result, "sources", tiesd->config->sources->len);
+	return protocol_result_new(result);
+}
+
+/* ---- sync, the one command answered later ---- */
+
+typedef struct {
+	ControlRequest *request; /* answered when pending reaches 0 */
+	guint pending;
+	JsonArray *results;      /* owned */
+	gboolean wait;
+} SyncJob;
+
+static void on_sync_done(const SyncResult *sync, gpointer user_data)
+{
+	SyncJob *job = user_data;
+
+	if (job->wait) {
+		JsonObject *row = json_object_new();
+		json_object_set_string_member(row, "source", sync->source);
+		json_object_set_string_member(row, "result", sync->ok ? "ok" : "error");
+		json_set_string_or_null(row, "message", sync->message);
+		json_object_set_int_member(row, "added", sync->counts.added);
+		json_object_set_int_member(row, "updated", sync->counts.updated);
+		json_object_set_int_member(row, "gone", sync->counts.gone);
+		json_object_set_int_member(row, "unchanged", sync->counts.unchanged);
+		json_array_add_object_element(job->results, json_object_ref(row));
+		control_request_progress(job->request, row);
+	}
+	if (--job->pending > 0)
+		return;
+	if (job->wait) {
+		JsonObject *result = json_object_new();
+		json_object_set_array_member(result, "results", g_steal_pointer(&job->results));
+		control_request_reply(job->request, protocol_result_new(result));
+	}
+	if (job->results)
+		json_array_unref(job->results);
+	g_free(job);
+}
+
+static JsonObject *start_sync(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonArray *requested = json_get_array(args, "sources");
+	g_autoptr(GPtrArray) names = NULL;
+
+	if (requested && json_array_get_length(requested) > 0) {
+		names = g_ptr_array_new_with_free_func(g_free);
+		for (guint i = 0; i < json_array_get_length(requested); i++) {
+			JsonNode *node = json_array_get_element(requested, i);
+			if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+				return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "\"sources\" must be a list of names");
+			const char *name = json_node_get_string(node);
+			if (!sources_exists(tiesd->sources, name))
+				return protocol_error_new(PROTOCOL_E_NOT_FOUND, "no source named \"%s\"", name);
+			g_ptr_array_add(names, g_strdup(name));
+		}
+	} else {
+		names = sources_names(tiesd->sources);
+	}
+
+	gboolean wait = json_get_bool(args, "wait");
+	JsonObject *started = json_object_new();
+	json_object_set_array_member(started, "started", json_array_from_strings(names));
+	if (names->len == 0 || !wait) {
+		for (guint i = 0; i < names->len; i++)
+			sources_sync(tiesd->sources, g_ptr_array_index(names, i), NULL, NULL);
+		if (wait) {
+			json_object_unref(started);
+			started = json_object_new();
+			json_object_set_array_member(started, "results", json_array_new());
+		}
+		return protocol_result_new(started);
+	}
+	json_object_unref(started);
+
+	SyncJob *job = g_new0(SyncJob, 1);
+	job->request = request;
+	job->pending = names->len;
+	job->results = json_array_new();
+	job->wait = TRUE;
+	for (guint i = 0; i < names->len; i++)
+		sources_sync(tiesd->sources, g_ptr_array_index(names, i), on_sync_done, job);
+	return NULL; /* answered by on_sync_done */
+}
+
+static const struct {
+	const char *name;
+	CommandFunc func;
+} commands[] = {
+	{ "status", cmd_status },   { "sources", cmd_sources }, { "sync", start_sync },
+	{ "contacts", cmd_contacts }, { "show", cmd_show },     { "touch", cmd_touch },
+	{ "cadence", cmd_cadence }, { "snooze", cmd_snooze },   { "dismiss", cmd_dismiss },
+	{ "events", cmd_events },   { "nudges", cmd_nudges },   { "reload", cmd_reload },
+	{ "version", cmd_version },
+};
+
+void commands_handle(ControlRequest *request, const char *command, JsonObject *args, gpointer user_data)
+{
+	Tiesd *tiesd = user_data;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+		if (strcmp(commands[i].name, command) == 0) {
+			log_debug("control: %s", command);
+			JsonObject *response = commands[i].func(tiesd, request, args);
+			if (response)
+				control_request_reply(request, response);
+			return;
+		}
+	}
+	control_request_reply(request, protocol_error_new(PROTOCOL_E_UNKNOWN_COMMAND, "unknown command \"%s\"", command));
+}

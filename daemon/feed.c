@@ -1,0 +1,1770 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/entities.h>
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/uri.h>
+
+#include "charset.h"
+#include "feed.h"
+
+/* A feed larger than this is no blog: refuse it rather than build a tree. */
+#define FEED_MAX_INPUT_BYTES (16u * 1024 * 1024)
+#define FEED_MAX_ITEMS 1000u
+#define FEED_MAX_TITLE_CHARS 1000u
+#define FEED_MAX_SUMMARY_CHARS 2000u
+/* Longer ids are replaced by their SHA-256, so they still tell items apart. */
+#define FEED_MAX_ID_BYTES 1024u
+#define FEED_MAX_URL_BYTES 8192u
+#define FEED_MAX_ERRORS 50u
+/* Text gathered from one element before it is stripped and cut. */
+#define FEED_MAX_RAW_TEXT_BYTES (256u * 1024)
+/* Nodes visited for one text: internal entities are walked, not copied,
+ * and this bounds what an entity bomb that libxml2 let through can cost. */
+#define FEED_MAX_TEXT_NODES 100000u
+#define FEED_MAX_ENTITY_DEPTH 8u
+#define FEED_MAX_ENTITY_NAME 64u
+/* Where the XML declaration (and a comment before it) may be looked for. */
+#define FEED_DECL_SCAN_BYTES 1024u
+#define FEED_MAX_CHARSET_LABEL 40u
+
+#define HREF_ATOM10 "http://www.w3.org/2005/Atom"
+#define HREF_ATOM03 "http://purl.org/atom/ns#"
+#define HREF_RDF "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+#define HREF_RSS090 "http://my.netscape.com/rdf/simple/0.9/"
+#define HREF_DC "http://purl.org/dc/elements/1.1/"
+#define HREF_DCTERMS "http://purl.org/dc/terms/"
+#define HREF_CONTENT "http://purl.org/rss/1.0/modules/content/"
+
+/* ---- Errors ------------------------------------------------------------- */
+
+typedef struct {
+	const char *name;  /* borrowed; may be NULL */
+	GPtrArray *errors; /* owned; ParseError* */
+	guint dropped;     /* errors beyond FEED_MAX_ERRORS */
+} ErrorSink;
+
+static void sink_add(ErrorSink *sink, guint line, const char *format, ...) G_GNUC_PRINTF(3, 4);
+
+static void sink_add(ErrorSink *sink, guint line, const char *format, ...)
+{
+	va_list ap;
+
+	va_start(ap, format);
+	g_autofree char *message = g_strdup_vprintf(format, ap);
+	va_end(ap);
+	/* libxml2 repeats itself while it recovers. */
+	if (sink->errors->len > 0) {
+		const ParseError *last = g_ptr_array_index(sink->errors, sink->errors->len - 1);
+		if (last->line == line && strcmp(last->message, message) == 0)
+			return;
+	}
+	if (sink->errors->len >= FEED_MAX_ERRORS) {
+		sink->dropped++;
+		return;
+	}
+	g_ptr_array_add(sink->errors, parse_error_new(sink->name, line, "%s", message));
+}
+
+static void sink_finish(ErrorSink *sink)
+{
+	if (sink->dropped > 0)
+		g_ptr_array_add(sink->errors, parse_error_new(sink->name, 0, "%u more errors not shown",
+							      sink->dropped));
+	sink->dropped = 0;
+}
+
+/* ---- Dates -------------------------------------------------------------- */
+
+static gint64 days_from_civil(int y, int m, int d)
+{
+	/* Howard Hinnant's algorithm: days since 1970-01-01, proleptic Gregorian. */
+	y -= m <= 2;
+	const int era = (y >= 0 ? y : y - 399) / 400;
+	const int yoe = y - era * 400;
+	const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (gint64)era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	gboolean leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+static gboolean make_time(int y, int mo, int d, int h, int mi, int s, int offset, gint64 *out)
+{
+	if (y < 1 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return FALSE;
+	/* 24:00 is midnight at the end of the day; 60 is a leap second. */
+	if (h < 0 || h > 24 || mi < 0 || mi > 59 || s < 0 || s > 60 || (h == 24 && (mi || s)))
+		return FALSE;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+	return TRUE;
+}
+
+static const char *read_digits(const char *p, guint min, guint max, int *value)
+{
+	guint n = 0;
+	int v = 0;
+
+	while (n < max && g_ascii_isdigit(p[n]))
+		v = v * 10 + (p[n++] - '0');
+	if (n < min)
+		return NULL;
+	*value = v;
+	return p + n;
+}
+
+/* +hh, +hhmm, +hh:mm; NULL when P is none of these. */
+static const char *read_offset(const char *p, int *offset)
+{
+	int sign = *p == '-' ? -1 : 1, h = 0, m = 0;
+
+	if (*p != '+' && *p != '-')
+		return NULL;
+	const char *q = read_digits(p + 1, 2, 2, &h);
+	if (!q)
+		return NULL;
+	if (*q == ':')
+		q++;
+	const char *r = read_digits(q, 2, 2, &m);
+	if (r)
+		q = r;
+	if (h > 23 || m > 59)
+		return NULL;
+	*offset = sign * (h * 3600 + m * 60);
+	return q;
+}
+
+static const struct {
+	const char *name;
+	int hours;
+} zone_names[] = {
+	{ "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "Z", 0 },    { "WET", 0 },
+	{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 }, { "MST", -7 },
+	{ "MDT", -6 }, { "PST", -8 }, { "PDT", -7 }, { "AKST", -9 }, { "AKDT", -8 },
+	{ "HST", -10 }, { "AST", -4 }, { "ADT", -3 }, { "BST", 1 },  { "CET", 1 },
+	{ "CEST", 2 }, { "MET", 1 },  { "MEST", 2 }, { "EET", 2 },  { "EEST", 3 },
+	{ "MSK", 3 },  { "JST", 9 },  { "KST", 9 },  { "HKT", 8 },  { "SGT", 8 },
+	{ "AWST", 8 }, { "AEST", 10 }, { "AEDT", 11 }, { "NZST", 12 }, { "NZDT", 13 },
+};
+
+static gboolean zone_offset(const char *word, gsize len, int *offset)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(zone_names); i++)
+		if (strlen(zone_names[i].name) == len &&
+		    g_ascii_strncasecmp(word, zone_names[i].name, len) == 0) {
+			*offset = zone_names[i].hours * 3600;
+			return TRUE;
+		}
+	/* RFC 2822 §4.3: other (military) letters carry no reliable meaning. */
+	if (len == 1 && g_ascii_isalpha(*word)) {
+		*offset = 0;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+static gboolean parse_iso8601(const char *p, gint64 *out)
+{
+	int y, mo = 1, d = 1, h = 0, mi = 0, s = 0, offset = 0;
+
+	if (!(p = read_digits(p, 4, 4, &y)))
+		return FALSE;
+	if (*p == '-') {
+		if (!(p = read_digits(p + 1, 2, 2, &mo)))
+			return FALSE;
+		if (*p == '-' && !(p = read_digits(p + 1, 2, 2, &d)))
+			return FALSE;
+	} else if (g_ascii_isdigit(*p)) {
+		/* Basic format: 20040105T101010Z. */
+		if (!(p = read_digits(p, 2, 2, &mo)) || !(p = read_digits(p, 2, 2, &d)))
+			return FALSE;
+	}
+	if (*p == 'T' || *p == 't' || (*p == ' ' && g_ascii_isdigit(p[1]))) {
+		if (!(p = read_digits(p + 1, 2, 2, &h)))
+			return FALSE;
+		if (*p == ':')
+			p++;
+		if (!(p = read_digits(p, 2, 2, &mi)))
+			return FALSE;
+		if (*p == ':' || g_ascii_isdigit(*p)) {
+			if (!(p = read_digits(*p == ':' ? p + 1 : p, 2, 2, &s)))
+				return FALSE;
+		}
+		if ((*p == '.' || *p == ',') && g_ascii_isdigit(p[1]))
+			for (p++; g_ascii_isdigit(*p); p++)
+				;
+		while (*p == ' ')
+			p++;
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			if (!(p = read_offset(p, &offset)))
+				return FALSE;
+		} else if (g_ascii_isalpha(*p)) {
+			const char *w = p;
+			while (g_ascii_isalpha(*p))
+				p++;
+			if (!zone_offset(w, p - w, &offset))
+				return FALSE;
+		}
+	}
+	while (g_ascii_isspace(*p))
+		p++;
+	return *p == '\0' && make_time(y, mo, d, h, mi, s, offset, out);
+}
+
+static int month_number(const char *word, gsize len)
+{
+	static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
+					      "jul", "aug", "sep", "oct", "nov", "dec" };
+	/* Feeds in German, French, Italian and Spanish localise the name. */
+	static const struct {
+		const char *name;
+		int month;
+	} others[] = {
+		{ "mrz", 3 }, { "mai", 5 }, { "okt", 10 }, { "dez", 12 }, { "gen", 1 }, { "mag", 5 },
+		{ "giu", 6 }, { "lug", 7 }, { "ago", 8 }, { "set", 9 }, { "ott", 10 }, { "dic", 12 },
+		{ "ene", 1 }, { "abr", 4 }, { "avr", 4 }, { "juil", 7 }, { "janv", 1 },
+	};
+
+	if (len < 3)
+		return 0;
+	for (int i = 0; i < 12; i++)
+		if (g_ascii_strncasecmp(word, months[i], 3) == 0)
+			return i + 1;
+	for (gsize i = 0; i < G_N_ELEMENTS(others); i++)
+		if (len >= strlen(others[i].name) &&
+		    g_ascii_strncasecmp(word, others[i].name, strlen(others[i].name)) == 0)
+			return others[i].month;
+	return 0;
+}
+
+/* RFC 822 and the ways feeds bend it: "Mon, 2 Jan 06 15:04 JST",
+ * "02-Jan-2006 15:04:05 +0900", asctime's "Mon Jan  2 15:04:05 2006". */
+static gboolean parse_rfc822(const char *p, gint64 *out)
+{
+	int numbers[3], n_numbers = 0, number_digits[3];
+	int mo = 0, h = 0, mi = 0, s = 0, offset = 0;
+	gboolean have_time = FALSE, have_zone = FALSE, month_first = FALSE;
+	const char *text_start = p;
+
+	while (*p) {
+		if (g_ascii_isspace(*p) || *p == ',' || *p == '-' || *p == '/' || *p == '.') {
+			if ((*p == '-') && have_time && !have_zone && g_ascii_isdigit(p[1])) {
+				if (!(p = read_offset(p, &offset)))
+					return FALSE;
+				have_zone = TRUE;
+				continue;
+			}
+			p++;
+			continue;
+		}
+		if (*p == '+') {
+			if (have_zone || !(p = read_offset(p, &offset)))
+				return FALSE;
+			have_zone = TRUE;
+			continue;
+		}
+		if (g_ascii_isalpha(*p)) {
+			const char *w = p;
+			while (g_ascii_isalpha(*p))
+				p++;
+			gsize len = p - w;
+			int m = month_number(w, len);
+			if (m && (!mo || month_first)) {
+				/* Italian and Spanish "mar" is Tuesday as well. */
+				month_first = !mo && w == text_start;
+				mo = m;
+			} else if (!mo && !n_numbers && !have_time)
+				; /* a weekday, in whatever language; never checked */
+			else if (have_time && !have_zone && zone_offset(w, len, &offset))
+				have_zone = TRUE;
+			else
+				return FALSE;
+			continue;
+		}
+		if (g_ascii_isdigit(*p)) {
+			const char *start = p;
+			int v;
+			p = read_digits(p, 1, 4, &v);
+			if (*p == ':') {
+				if (have_time || p - start > 2)
+					return FALSE;
+				h = v;
+				if (!(p = read_digits(p + 1, 2, 2, &mi)))
+					return FALSE;
+				if (*p == ':' && !(p = read_digits(p + 1, 2, 2, &s)))
+					return FALSE;
+				if (*p == '.' && g_ascii_isdigit(p[1]))
+					for (p++; g_ascii_isdigit(*p); p++)
+						;
+				have_time = TRUE;
+				continue;
+			}
+			if (g_ascii_isdigit(*p) || n_numbers == 2)
+				return FALSE;
+			number_digits[n_numbers] = p - start;
+			numbers[n_numbers++] = v;
+			continue;
+		}
+		return FALSE;
+	}
+	if (!mo || n_numbers != 2)
+		return FALSE;
+
+	/* The day comes first unless the first number can only be a year. */
+	int di = number_digits[0] > 2 ? 1 : 0;
+	int d = numbers[di], y = numbers[1 - di];
+	int y_digits = number_digits[1 - di];
+	if (number_digits[di] > 2)
+		return FALSE;
+	if (y_digits <= 2)
+		y += y < 50 ? 2000 : 1900; /* RFC 2822 §4.3 */
+	else if (y_digits == 3)
+		y += 1900;
+	return make_time(y, mo, d, h, mi, s, offset, out);
+}
+
+gboolean feed_parse_date(const char *text, gint64 *unix_utc)
+{
+	if (!text)
+		return FALSE;
+	while (g_ascii_isspace(*text))
+		text++;
+	if (!*text)
+		return FALSE;
+	return parse_iso8601(text, unix_utc) || parse_rfc822(text, unix_utc);
+}
+
+/* ---- Plain text --------------------------------------------------------- */
+
+/* Builds plain text one character at a time: runs of white space become one
+ * space, none at either end, and the text stops at MAX characters. */
+typedef struct {
+	GString *out; /* owned */
+	gsize chars, max;
+	gboolean space;
+} Emitter;
+
+static void emitter_init(Emitter *e, gsize max)
+{
+	e->out = g_string_new(NULL);
+	e->chars = 0;
+	e->max = max;
+	e->space = FALSE;
+}
+
+static gboolean emitter_full(const Emitter *e)
+{
+	return e->chars >= e->max;
+}
+
+/* C1 controls never mean themselves in a feed: they are windows-1252
+ * punctuation (&#146; for ’) read as Latin-1, as HTML decodes them. */
+static const gunichar c1_as_windows_1252[32] = {
+	0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+	0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+};
+
+static void emit_char(Emitter *e, gunichar c)
+{
+	if (emitter_full(e))
+		return;
+	if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+		e->space = TRUE;
+		return;
+	}
+	if (c >= 0x80 && c <= 0x9F)
+		c = c1_as_windows_1252[c - 0x80];
+	if (c == 0 || (c < 0x20) || !g_unichar_validate(c))
+		c = 0xFFFD;
+	if (e->space && e->out->len > 0) {
+		g_string_append_c(e->out, ' ');
+		if (++e->chars >= e->max)
+			return;
+	}
+	e->space = FALSE;
+	g_string_append_unichar(e->out, c);
+	e->chars++;
+}
+
+/* NULL when nothing but white space was emitted. */
+static char *emitter_finish(Emitter *e)
+{
+	if (e->out->len == 0) {
+		g_string_free(e->out, TRUE);
+		return NULL;
+	}
+	return g_string_free(e->out, FALSE);
+}
+
+static void emit_text(Emitter *e, const char *text, gsize len)
+{
+	const char *end = text + len;
+
+	for (const char *p = text; p < end && !emitter_full(e); p = g_utf8_next_char(p))
+		emit_char(e, g_utf8_get_char(p));
+}
+
+static char *collapse_text(const char *text, gsize max_chars)
+{
+	Emitter e;
+
+	if (!text)
+		return NULL;
+	emitter_init(&e, max_chars);
+	emit_text(&e, text, strlen(text));
+	return emitter_finish(&e);
+}
+
+static gboolean is_xml_char(gunichar c)
+{
+	return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+	       (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+static gboolean is_name_byte(guchar c)
+{
+	return g_ascii_isalnum(c) || c == '_' || c == ':' || c == '.' || c == '-' || c >= 0x80;
+}
+
+/* Reads a character reference or an HTML named entity at P ("&…;"). Returns
+ * its length, or 0 when P starts none. */
+static gsize read_entity(const char *p, const char *end, gunichar *c)
+{
+	const char *q = p + 1;
+
+	if (q < end && *q == '#') {
+		gboolean hex = q + 1 < end && (q[1] == 'x' || q[1] == 'X');
+		guint64 v = 0;
+		q += hex ? 2 : 1;
+		const char *digits = q;
+		while (q < end && (hex ? g_ascii_isxdigit(*q) : g_ascii_isdigit(*q)) && q - digits < 8) {
+			v = v * (hex ? 16 : 10) + (hex ? (guint64)g_ascii_xdigit_value(*q) : (guint64)(*q - '0'));
+			q++;
+		}
+		if (q == digits || q >= end || *q != ';')
+			return 0;
+		/* Out of range stays invalid, for the callers to replace. */
+		*c = v <= 0x10FFFF ? (gunichar)v : 0x110000;
+		return q + 1 - p;
+	}
+	const char *name = q;
+	while (q < end && is_name_byte(*q) && q - name < FEED_MAX_ENTITY_NAME)
+		q++;
+	if (q == name || q >= end || *q != ';')
+		return 0;
+	char buf[FEED_MAX_ENTITY_NAME + 1];
+	memcpy(buf, name, q - name);
+	buf[q - name] = '\0';
+	if (strcmp(buf, "apos") == 0) {
+		*c = '\'';
+		return q + 1 - p;
+	}
+	const htmlEntityDesc *desc = htmlEntityLookup((const xmlChar *)buf);
+	if (!desc)
+		return 0;
+	*c = desc->value;
+	return q + 1 - p;
+}
+
+static gboolean tag_is(const char *name, gsize len, const char *const *names)
+{
+	for (; *names; names++)
+		if (strlen(*names) == len && g_ascii_strncasecmp(name, *names, len) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Elements that separate words when an HTML summary is read as text. */
+static const char *const block_tags[] = {
+	"p", "br", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5",
+	"h6", "tr", "td", "th", "table", "blockquote", "pre", "hr", "section", "article",
+	"header", "footer", "figure", "figcaption", "img", NULL,
+};
+static const char *const hidden_tags[] = { "script", "style", NULL };
+
+static const char *skip_past(const char *p, const char *end, const char *marker)
+{
+	gsize n = strlen(marker);
+
+	for (; p + n <= end; p++)
+		if (memcmp(p, marker, n) == 0)
+			return p + n;
+	return end;
+}
+
+/* Skips a tag starting at P ('<'); returns the byte after its '>'. */
+static const char *skip_tag(const char *p, const char *end)
+{
+	char quote = 0, last = 0;
+
+	for (p++; p < end; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if ((*p == '"' || *p == '\'') && last == '=') {
+			/* Only a value may be quoted: href=a"b is no quote. */
+			quote = *p;
+		} else if (*p == '>') {
+			return p + 1;
+		}
+		if (!g_ascii_isspace(*p))
+			last = *p;
+	}
+	return end;
+}
+
+static void emit_html(Emitter *e, const char *html, gsize len)
+{
+	const char *p = html, *end = html + len;
+
+	while (p < end && !emitter_full(e)) {
+		if (*p == '<' && p + 1 < end) {
+			if (end - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+				p = skip_past(p + 4, end, "-->");
+				continue;
+			}
+			if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
+				const char *stop = skip_past(p + 9, end, "]]>");
+				emit_text(e, p + 9, (stop == end ? end : stop - 3) - (p + 9));
+				p = stop;
+				continue;
+			}
+			gboolean closing = p[1] == '/';
+			const char *name = p + (closing ? 2 : 1);
+			if (name < end && (g_ascii_isalpha(*name) || ((*name == '!' || *name == '?') && !closing))) {
+				const char *name_end = name;
+				while (name_end < end && g_ascii_isalnum(*name_end))
+					name_end++;
+				gsize name_len = name_end - name;
+				p = skip_tag(p, end);
+				if (tag_is(name, name_len, block_tags)) {
+					emit_char(e, ' ');
+				} else if (!closing && tag_is(name, name_len, hidden_tags)) {
+					char close[16];
+					g_snprintf(close, sizeof close, "</%.*s", (int)name_len, name);
+					/* Case-insensitive search for the closing tag. */
+					gsize cn = strlen(close);
+					const char *q = p;
+					while (q + cn <= end && g_ascii_strncasecmp(q, close, cn) != 0)
+						q++;
+					p = q + cn <= end ? skip_tag(q, end) : end;
+				}
+				continue;
+			}
+		}
+		if (*p == '&') {
+			gunichar c;
+			gsize n = read_entity(p, end, &c);
+			if (n > 0) {
+				emit_char(e, c);
+				p += n;
+				continue;
+			}
+		}
+		const char *next = g_utf8_next_char(p);
+		emit_char(e, g_utf8_get_char(p));
+		p = next;
+	}
+}
+
+static char *html_to_text(const char *html, gsize max_chars)
+{
+	Emitter e;
+
+	if (!html)
+		return NULL;
+	emitter_init(&e, max_chars);
+	emit_html(&e, html, strlen(html));
+	return emitter_finish(&e);
+}
+
+/* ---- Reading the input as UTF-8 ----------------------------------------- */
+
+/* The charset parameter of a Content-Type header value, or NULL. */
+static char *content_type_charset(const char *content_type)
+{
+	if (!content_type)
+		return NULL;
+	for (const char *p = strchr(content_type, ';'); p; p = strchr(p + 1, ';')) {
+		const char *q = p + 1;
+		while (g_ascii_isspace(*q))
+			q++;
+		if (g_ascii_strncasecmp(q, "charset", 7) != 0)
+			continue;
+		q += 7;
+		while (g_ascii_isspace(*q))
+			q++;
+		if (*q != '=')
+			continue;
+		q++;
+		while (g_ascii_isspace(*q) || *q == '"' || *q == '\'')
+			q++;
+		const char *v = q;
+		while (*q && (g_ascii_isalnum(*q) || strchr("-_.:+", *q)))
+			q++;
+		if (q > v && q - v <= FEED_MAX_CHARSET_LABEL)
+			return g_strndup(v, q - v);
+	}
+	return NULL;
+}
+
+/* The encoding named by the XML declaration, or NULL. A comment may stand
+ * before the declaration in broken files; it is looked for anyway. */
+static char *declared_encoding(const char *data, gsize len)
+{
+	gsize n = MIN(len, FEED_DECL_SCAN_BYTES);
+	const char *end = data + n;
+	const char *p = g_strstr_len(data, n, "<?xml");
+
+	if (!p)
+		return NULL;
+	const char *decl_end = g_strstr_len(p, end - p, "?>");
+	if (!decl_end)
+		return NULL;
+	const char *q = g_strstr_len(p, decl_end - p, "encoding");
+	if (!q)
+		return NULL;
+	q += 8;
+	while (q < decl_end && g_ascii_isspace(*q))
+		q++;
+	if (q >= decl_end || *q != '=')
+		return NULL;
+	q++;
+	while (q < decl_end && g_ascii_isspace(*q))
+		q++;
+	if (q >= decl_end || (*q != '"' && *q != '\''))
+		return NULL;
+	char quote = *q++;
+	const char *v = q;
+	while (q < decl_end && *q != quote)
+		q++;
+	if (q >= decl_end || q == v || q - v > FEED_MAX_CHARSET_LABEL)
+		return NULL;
+	return g_strndup(v, q - v);
+}
+
+static gboolean label_is(const char *label, const char *name)
+{
+	return g_ascii_strcasecmp(label, name) == 0;
+}
+
+/* Decodes strictly; NULL when a byte does not belong to the charset. */
+static char *convert_strict(const char *data, gsize len, const char *label)
+{
+	return g_convert(data, len, "UTF-8", charset_iconv_name(label), NULL, NULL, NULL);
+}
+
+/* Unlabelled bytes that are not UTF-8: Japanese blogs are the likely case
+ * here, so try the two Japanese encodings strictly and keep the one whose
+ * text looks like Japanese (kana and kanji rather than half-width katakana
+ * soup); otherwise windows-1252, which never fails. */
+static char *guess_legacy(const char *data, gsize len, const char **used)
+{
+	static const char *const candidates[] = { "Shift_JIS", "EUC-JP" };
+	char *best = NULL;
+	glong best_score = G_MINLONG;
+
+	for (gsize i = 0; i < G_N_ELEMENTS(candidates); i++) {
+		char *text = convert_strict(data, len, candidates[i]);
+		if (!text)
+			continue;
+		glong score = 0;
+		for (const char *p = text; *p; p = g_utf8_next_char(p)) {
+			gunichar c = g_utf8_get_char(p);
+			if ((c >= 0x3040 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF))
+				score += 2;
+			else if (c >= 0xFF61 && c <= 0xFF9F)
+				score -= 1;
+		}
+		if (score > best_score) {
+			g_free(best);
+			best = text;
+			best_score = score;
+			*used = candidates[i];
+		} else {
+			g_free(text);
+		}
+	}
+	if (best)
+		return best;
+	*used = "windows-1252";
+	return charset_to_utf8(data, len, "windows-1252", NULL);
+}
+
+/* Returns the document as UTF-8 (with possibly NUL bytes still in it; the
+ * repair pass drops those). *SUSPECT is set when the encoding had to be
+ * guessed or the bytes did not fit it. */
+static char *decode_input(const char *data, gsize len, const char *content_type,
+			  ErrorSink *sink, gboolean *suspect, gsize *out_len)
+{
+	const guchar *u = (const guchar *)data;
+	const char *wide = NULL;
+	gsize skip = 0;
+
+	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+		skip = 3;
+	else if (len >= 4 && u[0] == 0xFF && u[1] == 0xFE && u[2] == 0 && u[3] == 0)
+		wide = "UTF-32LE", skip = 4;
+	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)
+		wide = "UTF-32BE", skip = 4;
+	else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
+		wide = "UTF-16LE", skip = 2;
+	else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
+		wide = "UTF-16BE", skip = 2;
+	else if (len >= 4 && u[0] == '<' && u[1] == 0 && u[2] == 0 && u[3] == 0)
+		wide = "UTF-32LE";
+	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] == '<')
+		wide = "UTF-32BE";
+	else if (len >= 4 && u[0] == '<' && u[1] == 0 && u[3] == 0)
+		wide = "UTF-16LE";
+	else if (len >= 4 && u[0] == 0 && u[1] == '<' && u[2] == 0)
+		wide = "UTF-16BE";
+
+	data += skip;
+	len -= skip;
+	char *text;
+	if (wide) {
+		text = convert_strict(data, len, wide);
+		if (!text) {
+			sink_add(sink, 0, "bytes that are not %s, replaced", wide);
+			*suspect = TRUE;
+			text = charset_to_utf8(data, len, wide, NULL);
+		}
+		*out_len = strlen(text);
+		return text;
+	}
+
+	g_autofree char *http_label = content_type_charset(content_type);
+	g_autofree char *decl_label = skip ? NULL : declared_encoding(data, len);
+	const char *label = http_label ? http_label : decl_label;
+
+	/* UTF-16/32 named over ASCII-compatible bytes is a mislabel; the
+	 * bytes themselves tell. */
+	if (label && (g_ascii_strncasecmp(label, "UTF-16", 6) == 0 ||
+		      g_ascii_strncasecmp(label, "UTF-32", 6) == 0 || label_is(label, "UCS-2")))
+		label = NULL;
+	if (skip || (label && (label_is(label, "UTF-8") || label_is(label, "utf8")))) {
+		if (g_utf8_validate_len(data, len, NULL)) {
+			*out_len = len;
+			return g_strndup(data, len);
+		}
+		sink_add(sink, 0, "bytes that are not UTF-8, replaced");
+		*suspect = TRUE;
+		text = g_utf8_make_valid(data, len);
+		*out_len = strlen(text);
+		return text;
+	}
+	if (label) {
+		text = convert_strict(data, len, label);
+		if (text) {
+			*out_len = strlen(text);
+			return text;
+		}
+		g_autoptr(GError) local = NULL;
+		text = charset_to_utf8(data, len, label, &local);
+		if (text) {
+			sink_add(sink, 0, "bytes that are not %s, replaced", label);
+			*suspect = TRUE;
+			*out_len = strlen(text);
+			return text;
+		}
+		sink_add(sink, 0, "unknown encoding \"%s\", ignoring", label);
+		*suspect = TRUE;
+	}
+	if (g_utf8_validate_len(data, len, NULL)) {
+		*out_len = len;
+		return g_strndup(data, len);
+	}
+	const char *used = NULL;
+	text = guess_legacy(data, len, &used);
+	sink_add(sink, 0, "no encoding declared and not UTF-8; read as %s", used);
+	*suspect = TRUE;
+	*out_len = strlen(text);
+	return text;
+}
+
+/* ---- Repairs before libxml2 sees the text -------------------------------- */
+
+typedef struct {
+	GString *out;           /* owned */
+	GHashTable *declared;   /* owned; entity names of the internal subset */
+	GHashTable *reported;   /* owned; entity names already reported */
+	gboolean external_dtd;  /* a DOCTYPE names an external subset */
+	gboolean repaired;      /* the text was not well-formed XML */
+	guint line;
+	ErrorSink *sink;        /* borrowed */
+} Repair;
+
+static void copy_span(Repair *r, const char *p, const char *q)
+{
+	for (const char *c = p; c < q; c++)
+		if (*c == '\n')
+			r->line++;
+	g_string_append_len(r->out, p, q - p);
+}
+
+/* Copies a DOCTYPE declaration, noting the general entities its internal
+ * subset declares and whether it names an external subset. */
+static const char *copy_doctype(Repair *r, const char *p, const char *end)
+{
+	const char *q = p + 9;
+	gboolean subset = FALSE;
+	char quote = 0;
+
+	while (q < end) {
+		if (quote) {
+			if (*q == quote)
+				quote = 0;
+			q++;
+		} else if (*q == '"' || *q == '\'') {
+			quote = *q++;
+		} else if (subset && end - q >= 4 && memcmp(q, "<!--", 4) == 0) {
+			q = skip_past(q + 4, end, "-->");
+		} else if (subset && end - q >= 8 && memcmp(q, "<!ENTITY", 8) == 0) {
+			const char *n = q + 8;
+			while (n < end && g_ascii_isspace(*n))
+				n++;
+			const char *name = n;
+			while (n < end && is_name_byte(*n))
+				n++;
+			if (n > name && *name != '%')
+				g_hash_table_add(r->declared, g_strndup(name, n - name));
+			q = n;
+		} else if (!subset && *q == '[') {
+			subset = TRUE;
+			q++;
+		} else if (subset && *q == ']') {
+			subset = FALSE;
+			q++;
+		} else if (!subset && *q == '>') {
+			q++;
+			break;
+		} else {
+			if (!subset && (g_str_has_prefix(q, "PUBLIC") || g_str_has_prefix(q, "SYSTEM")))
+				r->external_dtd = TRUE;
+			q++;
+		}
+	}
+	copy_span(r, p, q);
+	return q;
+}
+
+static void repair_reference(Repair *r, const char *p, const char *end, gsize *consumed)
+{
+	const char *q = p + 1;
+
+	if (q < end && *q == '#') {
+		gunichar c;
+		gsize n = read_entity(p, end, &c);
+		if (n > 0 && is_xml_char(c) && p[2] != 'X') {
+			g_string_append_len(r->out, p, n);
+			*consumed = n;
+			return;
+		}
+		if (n > 0 && is_xml_char(c)) {
+			/* HTML's &#X41; is no XML. */
+			g_string_append_printf(r->out, "&#%u;", c);
+			*consumed = n;
+			sink_add(r->sink, r->line, "character reference %.*s read as HTML", (int)n, p);
+			r->repaired = TRUE;
+			return;
+		}
+		if (n > 0) {
+			g_string_append(r->out, "&#xFFFD;");
+			*consumed = n;
+			sink_add(r->sink, r->line, "character reference %.*s is not allowed in XML, replaced",
+				 (int)n, p);
+			r->repaired = TRUE;
+			return;
+		}
+	} else {
+		const char *name = q;
+		while (q < end && is_name_byte(*q) && q - name < FEED_MAX_ENTITY_NAME)
+			q++;
+		if (q > name && q < end && *q == ';' && !g_ascii_isdigit(*name) && *name != '.' && *name != '-') {
+			g_autofree char *n = g_strndup(name, q - name);
+			*consumed = q + 1 - p;
+			if (strcmp(n, "amp") == 0 || strcmp(n, "lt") == 0 || strcmp(n, "gt") == 0 ||
+			    strcmp(n, "quot") == 0 || strcmp(n, "apos") == 0 ||
+			    g_hash_table_contains(r->declared, n)) {
+				g_string_append_len(r->out, p, *consumed);
+				return;
+			}
+			const htmlEntityDesc *desc = htmlEntityLookup((const xmlChar *)n);
+			if (desc)
+				g_string_append_printf(r->out, "&#%u;", desc->value);
+			else
+				g_string_append_printf(r->out, "&amp;%s;", n);
+			/* With an external DTD that is not read, HTML entities are
+			 * what it is there to define: no fault of the document. */
+			if (!desc || !r->external_dtd) {
+				r->repaired = TRUE;
+				if (!g_hash_table_contains(r->reported, n)) {
+					sink_add(r->sink, r->line, desc ? "undefined entity &%s; read as HTML"
+									: "undefined entity &%s; kept as text", n);
+					g_hash_table_add(r->reported, g_steal_pointer(&n));
+				}
+			}
+			return;
+		}
+	}
+	g_string_append(r->out, "&amp;");
+	*consumed = 1;
+	if (!g_hash_table_contains(r->reported, "&")) {
+		sink_add(r->sink, r->line, "bare & read as &amp;");
+		g_hash_table_add(r->reported, g_strdup("&"));
+	}
+	r->repaired = TRUE;
+}
+
+/* Makes common faults of real feeds parseable: control characters that
+ * XML forbids are dropped, HTML entities (&nbsp; &hellip;) become character
+ * references, and a stray & becomes &amp;. Comments, CDATA sections and
+ * processing instructions are left alone. Line numbers do not change. */
+static GString *repair_markup(const char *text, gsize len, ErrorSink *sink, gboolean *repaired)
+{
+	g_autoptr(GString) clean = g_string_sized_new(len + 1);
+	guint dropped = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		guchar c = text[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+			dropped++;
+		else
+			g_string_append_c(clean, c);
+	}
+	if (dropped) {
+		sink_add(sink, 0, "%u control characters dropped", dropped);
+		*repaired = TRUE;
+	}
+
+	Repair r = {
+		.out = g_string_sized_new(clean->len + 64),
+		.declared = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL),
+		.line = 1,
+		.sink = sink,
+	};
+	const char *p = clean->str, *end = clean->str + clean->len;
+	while (p < end) {
+		const char *special = p;
+		while (special < end && *special != '<' && *special != '&')
+			special++;
+		copy_span(&r, p, special);
+		p = special;
+		if (p >= end)
+			break;
+		if (*p == '&') {
+			gsize n;
+			repair_reference(&r, p, end, &n);
+			p += n;
+			continue;
+		}
+		const char *q;
+		if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
+			q = skip_past(p + 4, end, "-->");
+		else if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+			q = skip_past(p + 9, end, "]]>");
+		else if (end - p >= 2 && p[1] == '?')
+			q = skip_past(p + 2, end, "?>");
+		else if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0) {
+			p = copy_doctype(&r, p, end);
+			continue;
+		} else
+			q = p + 1;
+		copy_span(&r, p, q);
+		p = q;
+	}
+	g_hash_table_unref(r.declared);
+	g_hash_table_unref(r.reported);
+	*repaired = *repaired || r.repaired;
+	return r.out;
+}
+
+/* ---- libxml2 ------------------------------------------------------------ */
+
+static void on_xml_error(void *data, xmlErrorPtr error)
+{
+	xmlParserCtxt *ctxt = data;
+	ErrorSink *sink = ctxt->_private;
+
+	if (!sink || !error || error->level < XML_ERR_ERROR)
+		return;
+	g_autofree char *message = g_strchomp(g_strdup(error->message ? error->message : "XML error"));
+	sink_add(sink, error->line > 0 ? (guint)error->line : 0, "%s", message);
+}
+
+/* No network, no DTD loading, no entity substitution (so no external
+ * entity is ever read, and libxml2's amplification limits hold: no HUGE). */
+/* The input is UTF-8 already, whatever its declaration says (IGNORE_ENC). */
+#define FEED_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
+			  XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | \
+			  XML_PARSE_BIG_LINES | XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_HUGE)
+
+static xmlDoc *parse_xml(const char *text, gsize len, gboolean recover, ErrorSink *sink,
+			 gboolean *wellformed)
+{
+	if (len > G_MAXINT)
+		return NULL;
+	xmlParserCtxt *ctxt = xmlCreateMemoryParserCtxt(text, (int)len);
+	if (!ctxt)
+		return NULL;
+	xmlCtxtUseOptions(ctxt, FEED_XML_OPTIONS | (recover ? XML_PARSE_RECOVER : 0));
+	/* Whatever the process-wide defaults say: no DTD, no substitution. */
+	ctxt->replaceEntities = 1;
+	ctxt->loadsubset = 1;
+	ctxt->validate = 0;
+	ctxt->sax->serror = on_xml_error;
+	ctxt->_private = sink;
+	xmlParseDocument(ctxt);
+	xmlDoc *doc = ctxt->myDoc;
+	*wellformed = doc && ctxt->wellFormed && ctxt->nsWellFormed;
+	if (doc && !recover && !*wellformed) {
+		xmlFreeDoc(doc);
+		doc = NULL;
+	}
+	ctxt->myDoc = NULL;
+	xmlFreeParserCtxt(ctxt);
+	return doc;
+}
+
+/* ---- Reading the tree --------------------------------------------------- */
+
+typedef enum {
+	NS_NONE,
+	NS_RSS,
+	NS_ATOM,
+	NS_DC,
+	NS_DCTERMS,
+	NS_CONTENT,
+	NS_RDF,
+	NS_OTHER,
+} NsKind;
+
+static const struct {
+	const char *prefix;
+	NsKind kind;
+} usual_prefixes[] = {
+	{ "atom", NS_ATOM }, { "dc", NS_DC }, { "dcterms", NS_DCTERMS },
+	{ "content", NS_CONTENT }, { "rdf", NS_RDF },
+};
+
+/* The entry of usual_prefixes for an element whose prefix was never
+ * declared, or -1. */
+static int undeclared_prefix(const xmlNode *node)
+{
+	const char *name = (const char *)node->name;
+	const char *colon = node->ns || !name ? NULL : strchr(name, ':');
+
+	for (gsize i = 0; colon && i < G_N_ELEMENTS(usual_prefixes); i++)
+		if (strlen(usual_prefixes[i].prefix) == (gsize)(colon - name) &&
+		    strncmp(name, usual_prefixes[i].prefix, colon - name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* An element's name, without such a prefix. */
+static const char *local_name(const xmlNode *node)
+{
+	const char *name = (const char *)node->name;
+	return undeclared_prefix(node) >= 0 ? strchr(name, ':') + 1 : name;
+}
+
+static NsKind ns_kind(const xmlNode *node)
+{
+	static const struct {
+		const char *href;
+		NsKind kind;
+	} known[] = {
+		{ "http://purl.org/rss/1.0/", NS_RSS },
+		{ HREF_RSS090, NS_RSS },
+		{ "http://backend.userland.com/rss2", NS_RSS },
+		{ "http://backend.userland.com/rss", NS_RSS },
+		{ "http://blogs.law.harvard.edu/tech/rss", NS_RSS },
+		{ "http://purl.org/net/rss1.1#", NS_RSS },
+		{ HREF_ATOM10, NS_ATOM },
+		{ HREF_ATOM03, NS_ATOM },
+		{ HREF_DC, NS_DC },
+		{ HREF_DCTERMS, NS_DCTERMS },
+		{ HREF_CONTENT, NS_CONTENT },
+		{ HREF_RDF, NS_RDF },
+	};
+
+	if (!node->ns || !node->ns->href) {
+		/* A prefix used but never declared (xmlns:dc forgotten):
+		 * libxml2 keeps it in the name, and the usual prefixes say
+		 * what was meant. */
+		int i = undeclared_prefix(node);
+		return i >= 0 ? usual_prefixes[i].kind : NS_NONE;
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
+		if (strcmp((const char *)node->ns->href, known[i].href) == 0)
+			return known[i].kind;
+	return NS_OTHER;
+}
+
+/* In the family of KIND: RSS and Atom elements may also come without a
+ * namespace, or in the namespace of the root element (feeds invent their
+ * own: "http://backend.userland.com/rss2.1"). */
+static gboolean in_ns(const xmlNode *node, NsKind kind)
+{
+	NsKind k = ns_kind(node);
+
+	if (k == kind)
+		return TRUE;
+	if (kind != NS_RSS && kind != NS_ATOM)
+		return FALSE;
+	if (k == NS_NONE)
+		return TRUE;
+	if (k != NS_OTHER)
+		return FALSE;
+	const xmlNode *root = xmlDocGetRootElement(node->doc);
+	return root && root->ns && root->ns->href &&
+	       strcmp((const char *)root->ns->href, (const char *)node->ns->href) == 0;
+}
+
+static gboolean is_element(const xmlNode *node, NsKind kind, const char *name)
+{
+	return node->type == XML_ELEMENT_NODE && node->name &&
+	       g_ascii_strcasecmp(local_name(node), name) == 0 && in_ns(node, kind);
+}
+
+static xmlNode *child(const xmlNode *parent, NsKind kind, const char *name)
+{
+	for (xmlNode *n = parent ? parent->children : NULL; n; n = n->next)
+		if (is_element(n, kind, name))
+			return n;
+	return NULL;
+}
+
+typedef struct {
+	GString *out; /* borrowed */
+	guint nodes_left;
+	gboolean blocks; /* put a space around block-level XHTML elements */
+} TextWalk;
+
+static void walk_text(const xmlNode *node, TextWalk *w, guint depth)
+{
+	for (; node && w->nodes_left > 0 && w->out->len < FEED_MAX_RAW_TEXT_BYTES; node = node->next) {
+		w->nodes_left--;
+		switch (node->type) {
+		case XML_TEXT_NODE:
+		case XML_CDATA_SECTION_NODE:
+			if (node->content) {
+				const char *c = (const char *)node->content;
+				gsize n = strlen(c), room = FEED_MAX_RAW_TEXT_BYTES - w->out->len;
+				if (n > room) {
+					/* Cut at a character boundary. */
+					n = room;
+					while (n > 0 && ((guchar)c[n] & 0xC0) == 0x80)
+						n--;
+					w->nodes_left = 0;
+				}
+				g_string_append_len(w->out, c, n);
+			}
+			break;
+		case XML_ELEMENT_NODE: {
+			gboolean block = w->blocks && node->name &&
+					 tag_is((const char *)node->name, strlen((const char *)node->name),
+						block_tags);
+			if (block)
+				g_string_append_c(w->out, ' ');
+			walk_text(node->children, w, depth);
+			if (block)
+				g_string_append_c(w->out, ' ');
+			break;
+		}
+		case XML_ENTITY_REF_NODE: {
+			/* Only entities of the document's own internal subset;
+			 * an external one is never read. */
+			xmlEntity *ent = xmlGetDocEntity(node->doc, node->name);
+			if (ent && ent->etype == XML_INTERNAL_GENERAL_ENTITY && depth < FEED_MAX_ENTITY_DEPTH)
+				walk_text(ent->children, w, depth + 1);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+/* Text under NODE: character data, internal entities and, for XHTML,
+ * the text of child elements. Never NULL. */
+static char *node_text(const xmlNode *node, gboolean blocks)
+{
+	GString *out = g_string_new(NULL);
+	TextWalk w = { .out = out, .nodes_left = FEED_MAX_TEXT_NODES, .blocks = blocks };
+
+	if (node)
+		walk_text(node->children, &w, 0);
+	return g_string_free(out, FALSE);
+}
+
+static xmlAttr *find_attr(const xmlNode *node, const char *name, const char *ns_href)
+{
+	for (xmlAttr *a = node->properties; a; a = a->next) {
+		if (!a->name || strcmp((const char *)a->name, name) != 0)
+			continue;
+		if (ns_href ? a->ns && a->ns->href && strcmp((const char *)a->ns->href, ns_href) == 0
+			    : !a->ns)
+			return a;
+	}
+	return NULL;
+}
+
+/* An attribute value, read with the same bounds as element text (libxml2's
+ * own getters expand entities without limit). NULL when absent. */
+static char *attr_value(const xmlNode *node, const char *name, const char *ns_href)
+{
+	xmlAttr *a = find_attr(node, name, ns_href);
+	if (!a)
+		return NULL;
+	GString *out = g_string_new(NULL);
+	TextWalk w = { .out = out, .nodes_left = FEED_MAX_TEXT_NODES };
+	walk_text(a->children, &w, 0);
+	return g_string_free(out, FALSE);
+}
+
+static gboolean has_http_scheme(const char *url)
+{
+	return g_ascii_strncasecmp(url, "http://", 7) == 0 || g_ascii_strncasecmp(url, "https://", 8) == 0;
+}
+
+static gboolean has_scheme(const char *url)
+{
+	const char *p = url;
+
+	if (!g_ascii_isalpha(*p))
+		return FALSE;
+	while (g_ascii_isalnum(*p) || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':';
+}
+
+/* REF made absolute against BASE (either may be NULL); NULL when it cannot
+ * be. Spaces and non-ASCII characters are percent-encoded first, as a
+ * browser would. */
+static char *resolve_uri(const char *ref, const char *base)
+{
+	g_autofree char *trimmed = g_strstrip(g_strdup(ref ? ref : ""));
+	g_autofree char *escaped = g_uri_escape_string(trimmed, "!#$%&'()*+,/:;=?@[]~", FALSE);
+
+	if (has_scheme(escaped) || !base)
+		return g_steal_pointer(&escaped);
+	xmlChar *built = xmlBuildURI((const xmlChar *)escaped, (const xmlChar *)base);
+	if (!built)
+		return NULL;
+	char *result = g_strdup((const char *)built);
+	xmlFree(built);
+	return result;
+}
+
+/* The base URI in effect at NODE: xml:base of NODE and its ancestors on top
+ * of the document's own address. */
+static char *node_base(const xmlNode *node, const char *doc_base)
+{
+	g_autoptr(GPtrArray) bases = g_ptr_array_new_with_free_func(g_free);
+
+	for (const xmlNode *n = node; n && n->type == XML_ELEMENT_NODE; n = n->parent) {
+		char *b = attr_value(n, "base", (const char *)XML_XML_NAMESPACE);
+		if (b)
+			g_ptr_array_add(bases, b);
+	}
+	char *base = g_strdup(doc_base);
+	for (guint i = bases->len; i > 0; i--) {
+		char *next = resolve_uri(g_ptr_array_index(bases, i - 1), base);
+		if (next) {
+			g_free(base);
+			base = next;
+		}
+	}
+	return base;
+}
+
+typedef struct {
+	xmlDoc *doc;          /* borrowed */
+	const char *base_url; /* borrowed; may be NULL */
+	ErrorSink *sink;      /* borrowed */
+} Reader;
+
+/* A link written at NODE, made an absolute http(s) URL, or NULL. */
+static char *make_link(const Reader *rd, const xmlNode *node, const char *href)
+{
+	g_autofree char *ref = g_strstrip(g_strdup(href ? href : ""));
+
+	/* An empty reference would name the feed itself. */
+	if (!*ref)
+		return NULL;
+	g_autofree char *base = node_base(node, rd->base_url);
+	g_autofree char *url = resolve_uri(ref, base);
+	if (!url || !*url || !has_http_scheme(url) || strlen(url) > FEED_MAX_URL_BYTES)
+		return NULL;
+	return g_steal_pointer(&url);
+}
+
+static char *element_link(const Reader *rd, const xmlNode *el)
+{
+	if (!el)
+		return NULL;
+	g_autofree char *text = node_text(el, FALSE);
+	return make_link(rd, el, text);
+}
+
+/* Atom's choice of link: rel="alternate" (the default) of an HTML type
+ * first, then any alternate. */
+static char *atom_link(const Reader *rd, const xmlNode *parent)
+{
+	const xmlNode *any = NULL;
+
+	for (const xmlNode *n = parent->children; n; n = n->next) {
+		if (!is_element(n, NS_ATOM, "link"))
+			continue;
+		g_autofree char *rel = attr_value(n, "rel", NULL);
+		g_autofree char *type = attr_value(n, "type", NULL);
+		if (rel && g_ascii_strcasecmp(g_strstrip(rel), "alternate") != 0)
+			continue;
+		if (!find_attr(n, "href", NULL))
+			continue;
+		if (!type || g_ascii_strcasecmp(type, "text/html") == 0 ||
+		    g_ascii_strcasecmp(type, "application/xhtml+xml") == 0 ||
+		    g_ascii_strcasecmp(type, "html") == 0) {
+			any = n;
+			break;
+		}
+		if (!any)
+			any = n;
+	}
+	if (!any)
+		return NULL;
+	g_autofree char *href = attr_value(any, "href", NULL);
+	return make_link(rd, any, href);
+}
+
+/* An Atom text construct (or Atom 0.3 content) as plain text. */
+static char *atom_text(const xmlNode *el, gsize max_chars)
+{
+	if (!el || find_attr(el, "src", NULL))
+		return NULL;
+	g_autofree char *type = attr_value(el, "type", NULL);
+	g_autofree char *mode = attr_value(el, "mode", NULL);
+	gboolean xhtml = (type && (g_ascii_strcasecmp(type, "xhtml") == 0 ||
+				   g_ascii_strcasecmp(type, "application/xhtml+xml") == 0)) ||
+			 (mode && g_ascii_strcasecmp(mode, "xml") == 0);
+	gboolean html = type && (g_ascii_strcasecmp(type, "html") == 0 ||
+				 g_ascii_strcasecmp(type, "text/html") == 0);
+	/* Atom 1.0 §3.1.1.3: any other MIME type but text and XML is base64. */
+	gboolean base64 = (mode && g_ascii_strcasecmp(mode, "base64") == 0) ||
+			  (type && strchr(type, '/') && g_ascii_strncasecmp(type, "text/", 5) != 0 &&
+			   !g_str_has_suffix(type, "+xml") && !g_str_has_suffix(type, "/xml"));
+	g_autofree char *raw = node_text(el, xhtml);
+
+	if (base64) {
+		gsize n;
+		g_autofree guchar *bytes = g_base64_decode(raw, &n);
+		g_free(raw);
+		raw = g_utf8_make_valid((const char *)bytes, n);
+		/* Whatever the type, what people put there is text or HTML. */
+		html = TRUE;
+	}
+	if (xhtml)
+		return collapse_text(raw, max_chars);
+	if (html)
+		return html_to_text(raw, max_chars);
+	return collapse_text(raw, max_chars);
+}
+
+static char *rss_text(const xmlNode *el, gsize max_chars)
+{
+	if (!el)
+		return NULL;
+	/* RSS does not say whether text is HTML, and feeds write both; read it
+	 * as HTML, which leaves plain text as it is. */
+	g_autofree char *raw = node_text(el, FALSE);
+	return html_to_text(raw, max_chars);
+}
+
+static gint64 element_date(const xmlNode *el)
+{
+	gint64 t = 0;
+
+	if (!el)
+		return 0;
+	g_autofree char *text = node_text(el, FALSE);
+	return feed_parse_date(text, &t) ? t : 0;
+}
+
+static void feed_item_free(FeedItem *item)
+{
+	if (!item)
+		return;
+	g_free(item->id);
+	g_free(item->link);
+	g_free(item->title);
+	g_free(item->summary);
+	g_free(item);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FeedItem, feed_item_free)
+
+static char *iso_date(gint64 t)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+	return dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") : NULL;
+}
+
+/* Gives ITEM an id when it has none, and keeps ids short. FALSE when the
+ * item holds nothing at all. */
+static gboolean finish_item(FeedItem *item, const JobpostRules *rules)
+{
+	if (item->id && !*g_strstrip(item->id))
+		g_clear_pointer(&item->id, g_free);
+	if (!item->id && item->link)
+		item->id = g_strdup(item->link);
+	if (!item->id) {
+		if (!item->title && !item->published && !item->summary)
+			return FALSE;
+		g_autofree char *date = item->published ? iso_date(item->published) : NULL;
+		/* Title and date tell posts apart; without either, the text does. */
+		g_autofree char *key = g_strdup_printf("%s\n%s\n%s", item->title ? item->title : "",
+						       date ? date : "",
+						       item->title || date ? "" : item->summary);
+		g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, key, -1);
+		item->id = g_strconcat("sha256:", sum, NULL);
+	} else if (strlen(item->id) > FEED_MAX_ID_BYTES) {
+		g_autofree char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, item->id, -1);
+		g_free(item->id);
+		item->id = g_strconcat("sha256:", sum, NULL);
+	}
+	item->job_change = rules && jobpost_classify(rules, item->title, item->summary);
+	return TRUE;
+}
+
+static char *trimmed_text(const xmlNode *el)
+{
+	if (!el)
+		return NULL;
+	g_autofree char *text = node_text(el, FALSE);
+	char *t = g_strdup(g_strstrip(text));
+	if (!*t)
+		g_clear_pointer(&t, g_free);
+	return t;
+}
+
+static const xmlNode *first_of(const xmlNode *parent, NsKind kind, const char *const *names)
+{
+	for (; *names; names++) {
+		const xmlNode *n = child(parent, kind, *names);
+		if (n)
+			return n;
+	}
+	return NULL;
+}
+
+static gint64 rss_item_date(const xmlNode *item)
+{
+	static const char *const dcterms[] = { "issued", "created", "modified", NULL };
+	static const char *const atom[] = { "published", "updated", NULL };
+	const xmlNode *el = child(item, NS_RSS, "pubDate");
+
+	if (!el)
+		el = child(item, NS_DC, "date");
+	if (!el)
+		el = first_of(item, NS_DCTERMS, dcterms);
+	if (!el) {
+		for (const xmlNode *n = item->children; n && !el; n = n->next)
+			if (ns_kind(n) == NS_ATOM && n->type == XML_ELEMENT_NODE &&
+			    g_strv_contains(atom, local_name(n)))
+				el = n;
+	}
+	return element_date(el);
+}
+
+static FeedItem *rss_item(const Reader *rd, const xmlNode *node, const JobpostRules *rules)
+{
+	g_autoptr(FeedItem) item = g_new0(FeedItem, 1);
+	const xmlNode *guid = child(node, NS_RSS, "guid");
+	const xmlNode *title = child(node, NS_RSS, "title");
+	const xmlNode *desc = child(node, NS_RSS, "description");
+
+	if (!title)
+		title = child(node, NS_DC, "title");
+	if (!desc)
+		desc = child(node, NS_CONTENT, "encoded");
+	if (!desc)
+		desc = child(node, NS_DC, "description");
+	item->title = rss_text(title, FEED_MAX_TITLE_CHARS);
+	item->summary = rss_text(desc, FEED_MAX_SUMMARY_CHARS);
+	item->published = rss_item_date(node);
+	item->id = trimmed_text(guid);
+	if (!item->id)
+		item->id = attr_value(node, "about", HREF_RDF);
+
+	item->link = element_link(rd, child(node, NS_RSS, "link"));
+	if (!item->link && guid) {
+		g_autofree char *perma = attr_value(guid, "isPermaLink", NULL);
+		if (!perma || g_ascii_strcasecmp(g_strstrip(perma), "false") != 0)
+			item->link = element_link(rd, guid);
+	}
+	if (!item->link)
+		item->link = atom_link(rd, node);
+	if (!item->link) {
+		g_autofree char *about = attr_value(node, "about", HREF_RDF);
+		item->link = make_link(rd, node, about);
+	}
+	return finish_item(item, rules) ? g_steal_pointer(&item) : NULL;
+}
+
+static FeedItem *atom_entry(const Reader *rd, const xmlNode *node, const JobpostRules *rules)
+{
+	static const char *const dates[] = { "published", "issued", "updated", "modified", "created", NULL };
+	g_autoptr(FeedItem) item = g_new0(FeedItem, 1);
+	const xmlNode *date = first_of(node, NS_ATOM, dates);
+
+	item->id = trimmed_text(child(node, NS_ATOM, "id"));
+	item->title = atom_text(child(node, NS_ATOM, "title"), FEED_MAX_TITLE_CHARS);
+	item->link = atom_link(rd, node);
+	item->summary = atom_text(child(node, NS_ATOM, "summary"), FEED_MAX_SUMMARY_CHARS);
+	if (!item->summary)
+		item->summary = atom_text(child(node, NS_ATOM, "content"), FEED_MAX_SUMMARY_CHARS);
+	item->published = element_date(date ? date : child(node, NS_DC, "date"));
+	return finish_item(item, rules) ? g_steal_pointer(&item) : NULL;
+}
+
+static void add_item(FeedDocument *feed, ErrorSink *sink, const xmlNode *node, FeedItem *item)
+{
+	if (!item) {
+		sink_add(sink, (guint)xmlGetLineNo(node), "empty item, ignoring");
+		return;
+	}
+	g_ptr_array_add(feed->items, item);
+}
+
+static void read_rss(const Reader *rd, FeedDocument *feed, const xmlNode *root, const JobpostRules *rules)
+{
+	const xmlNode *channel = child(root, NS_RSS, "channel");
+
+	if (channel) {
+		const xmlNode *title = child(channel, NS_RSS, "title");
+		feed->title = rss_text(title ? title : child(channel, NS_DC, "title"), FEED_MAX_TITLE_CHARS);
+		feed->link = element_link(rd, child(channel, NS_RSS, "link"));
+		if (!feed->link)
+			feed->link = atom_link(rd, channel);
+	}
+	/* RSS 1.0 keeps items beside the channel; some 0.9x feeds do too. */
+	const xmlNode *parents[] = { channel, root };
+	for (gsize i = 0; i < G_N_ELEMENTS(parents); i++) {
+		for (const xmlNode *n = parents[i] ? parents[i]->children : NULL; n; n = n->next) {
+			if (!is_element(n, NS_RSS, "item"))
+				continue;
+			if (feed->items->len >= FEED_MAX_ITEMS) {
+				sink_add(rd->sink, (guint)xmlGetLineNo(n), "more than %u items, ignoring the rest",
+					 FEED_MAX_ITEMS);
+				return;
+			}
+			add_item(feed, rd->sink, n, rss_item(rd, n, rules));
+		}
+	}
+}
+
+static void read_atom(const Reader *rd, FeedDocument *feed, const xmlNode *root, const JobpostRules *rules)
+{
+	feed->title = atom_text(child(root, NS_ATOM, "title"), FEED_MAX_TITLE_CHARS);
+	feed->link = atom_link(rd, root);
+	for (const xmlNode *n = root->children; n; n = n->next) {
+		if (!is_element(n, NS_ATOM, "entry"))
+			continue;
+		if (feed->items->len >= FEED_MAX_ITEMS) {
+			sink_add(rd->sink, (guint)xmlGetLineNo(n), "more than %u items, ignoring the rest",
+				 FEED_MAX_ITEMS);
+			return;
+		}
+		add_item(feed, rd->sink, n, atom_entry(rd, n, rules));
+	}
+}
+
+static FeedFormat detect_format(const xmlNode *root)
+{
+	const char *name = (const char *)root->name;
+
+	if (g_ascii_strcasecmp(name, "rss") == 0) {
+		g_autofree char *version = attr_value(root, "version", NULL);
+		if (!version || !*g_strstrip(version) || g_str_has_prefix(version, "0."))
+			return FEED_FORMAT_RSS09X;
+		return FEED_FORMAT_RSS20;
+	}
+	if (strcmp(name, "RDF") == 0 && ns_kind(root) == NS_RDF) {
+		/* RSS 0.90 is RDF as well, in a namespace of its own. */
+		const xmlNode *channel = child(root, NS_RSS, "channel");
+		if (channel && channel->ns && channel->ns->href &&
+		    strcmp((const char *)channel->ns->href, HREF_RSS090) == 0)
+			return FEED_FORMAT_RSS09X;
+		return FEED_FORMAT_RSS10;
+	}
+	if (strcmp(name, "feed") == 0)
+		return FEED_FORMAT_ATOM10;
+	return FEED_FORMAT_UNKNOWN;
+}
+
+/* ---- Entry points ------------------------------------------------------- */
+
+void feed_document_free(FeedDocument *doc)
+{
+	if (!doc)
+		return;
+	g_free(doc->title);
+	g_free(doc->link);
+	if (doc->items)
+		g_ptr_array_unref(doc->items);
+	if (doc->errors)
+		g_ptr_array_unref(doc->errors);
+	g_free(doc);
+}
+
+static void set_not_a_feed(GError **error, const char *name, const char *what)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s%snot a feed: %s",
+		    name ? name : "", name ? ": " : "", what);
+}
+
+FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
+			      const char *base_url, const char *content_type,
+			      const JobpostRules *rules, GError **error)
+{
+	g_return_val_if_fail(data != NULL || len == 0, NULL);
+
+	if (len > FEED_MAX_INPUT_BYTES) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE, "%s%sfeed larger than %u MiB",
+			    name ? name : "", name ? ": " : "", FEED_MAX_INPUT_BYTES / (1024 * 1024));
+		return NULL;
+	}
+
+	ErrorSink sink = { .name = name, .errors = parse_errors_new() };
+	gboolean suspect = FALSE, repaired = FALSE, wellformed = FALSE;
+	gsize text_len = 0;
+	g_autofree char *text = decode_input(data ? data : "", len, content_type, &sink, &suspect, &text_len);
+	g_autoptr(GString) xml = repair_markup(text, text_len, &sink, &repaired);
+	g_clear_pointer(&text, g_free);
+
+	/* Errors of a strict pass are kept only when it is the final one. */
+	guint before = sink.errors->len;
+	xmlDoc *doc = parse_xml(xml->str, xml->len, FALSE, &sink, &wellformed);
+	if (!doc) {
+		g_ptr_array_set_size(sink.errors, before);
+		sink.dropped = 0;
+		gboolean ignored;
+		doc = parse_xml(xml->str, xml->len, TRUE, &sink, &ignored);
+		wellformed = FALSE;
+	}
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	FeedFormat format = root ? detect_format(root) : FEED_FORMAT_UNKNOWN;
+	if (format == FEED_FORMAT_UNKNOWN) {
+		if (root) {
+			g_autofree char *what = g_strdup_printf("the root element is <%s>", root->name);
+			set_not_a_feed(error, name, what);
+		} else {
+			const ParseError *first = sink.errors->len > before ?
+				g_ptr_array_index(sink.errors, before) : NULL;
+			set_not_a_feed(error, name, first ? first->message : "no XML element in it");
+		}
+		if (doc)
+			xmlFreeDoc(doc);
+		g_ptr_array_unref(sink.errors);
+		return NULL;
+	}
+
+	FeedDocument *feed = g_new0(FeedDocument, 1);
+	feed->format = format;
+	feed->wellformed_xml = wellformed && !suspect && !repaired;
+	feed->items = g_ptr_array_new_with_free_func((GDestroyNotify)feed_item_free);
+	Reader rd = { .doc = doc, .base_url = base_url, .sink = &sink };
+	if (format == FEED_FORMAT_ATOM10)
+		read_atom(&rd, feed, root, rules);
+	else
+		read_rss(&rd, feed, root, rules);
+	xmlFreeDoc(doc);
+	sink_finish(&sink);
+	feed->errors = sink.errors;
+	return feed;
+}
+
+FeedDocument *feed_parse(const char *data, gsize len, const char *base_url,
+			 const JobpostRules *rules, GError **error)
+{
+	return feed_parse_full(data, len, NULL, base_url, NULL, rules, error);
+}
+
+const char *feed_format_name(FeedFormat format)
+{
+	switch (format) {
+	case FEED_FORMAT_RSS09X:
+		return "rss0.9x";
+	case FEED_FORMAT_RSS10:
+		return "rss1.0";
+	case FEED_FORMAT_RSS20:
+		return "rss2.0";
+	case FEED_FORMAT_ATOM10:
+		return "atom1.0";
+	case FEED_FORMAT_UNKNOWN:
+		break;
+	}
+	return "unknown";
+}
+
+static void add_string_member(JsonBuilder *builder, const char *name, const char *value)
+{
+	json_builder_set_member_name(builder, name);
+	if (value)
+		json_builder_add_string_value(builder, value);
+	else
+		json_builder_add_null_value(builder);
+}
+
+JsonNode *feed_document_to_json(const FeedDocument *doc)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+
+	json_builder_begin_object(builder);
+	add_string_member(builder, "format", feed_format_name(doc->format));
+	json_builder_set_member_name(builder, "wellformed_xml");
+	json_builder_add_boolean_value(builder, doc->wellformed_xml);
+	json_builder_set_member_name(builder, "feed");
+	json_builder_begin_object(builder);
+	add_string_member(builder, "title", doc->title);
+	add_string_member(builder, "link", doc->link);
+	json_builder_end_object(builder);
+
+	json_builder_set_member_name(builder, "items");
+	json_builder_begin_array(builder);
+	for (guint i = 0; doc->items && i < doc->items->len; i++) {
+		const FeedItem *item = g_ptr_array_index(doc->items, i);
+		g_autofree char *published = item->published ? iso_date(item->published) : NULL;
+		json_builder_begin_object(builder);
+		add_string_member(builder, "id", item->id);
+		add_string_member(builder, "link", item->link);
+		add_string_member(builder, "title", item->title);
+		add_string_member(builder, "published", published);
+		json_builder_set_member_name(builder, "job_change");
+		json_builder_add_boolean_value(builder, item->job_change);
+		json_builder_end_object(builder);
+	}
+	json_builder_end_array(builder);
+
+	json_builder_set_member_name(builder, "errors");
+	json_builder_add_value(builder, parse_errors_to_json(doc->errors));
+	json_builder_end_object(builder);
+	return json_builder_get_root(builder);
+}

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "jobpost.h"
+
+/* A rules file is a short list of phrases; anything far larger is a
+ * mistake (a log file named by accident), not rules. */
+#define JOBPOST_MAX_FILE_BYTES (1024 * 1024)
+#define JOBPOST_MAX_RULES 10000u
+#define JOBPOST_MAX_PHRASE_CHARS 200
+#define JOBPOST_MAX_SEGMENTS 8u
+/* What one * may stand for: enough for a company name or "15", little
+ * enough that far-apart words of a long text do not pair up. */
+#define JOBPOST_GLOB_MAX_CHARS 60
+
+typedef enum {
+	RULE_MOVE,
+	RULE_EXCLUDE,
+} RuleKind;
+
+typedef struct {
+	GPtrArray *segments; /* char*, normalised; the parts between the *s */
+} Phrase;
+
+struct JobpostRules {
+	GPtrArray *moves;    /* Phrase* */
+	GPtrArray *excludes; /* Phrase* */
+};
+
+static void phrase_free(Phrase *phrase)
+{
+	if (!phrase)
+		return;
+	g_ptr_array_unref(phrase->segments);
+	g_free(phrase);
+}
+
+JobpostRules *jobpost_rules_new(void)
+{
+	JobpostRules *rules = g_new0(JobpostRules, 1);
+
+	rules->moves = g_ptr_array_new_with_free_func((GDestroyNotify)phrase_free);
+	rules->excludes = g_ptr_array_new_with_free_func((GDestroyNotify)phrase_free);
+	return rules;
+}
+
+void jobpost_rules_free(JobpostRules *rules)
+{
+	if (!rules)
+		return;
+	g_ptr_array_unref(rules->moves);
+	g_ptr_array_unref(rules->excludes);
+	g_free(rules);
+}
+
+guint jobpost_rules_count(const JobpostRules *rules)
+{
+	return rules ? rules->moves->len + rules->excludes->len : 0;
+}
+
+/* NFKC, case folding, ’‘ as ', and every run of white space (full-width
+ * space included, by NFKC) as one space. Never NULL. */
+static char *normalize_text(const char *text)
+{
+	if (!text)
+		return g_strdup("");
+	g_autofree char *valid = g_utf8_make_valid(text, -1);
+	g_autofree char *nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
+	g_autofree char *folded = g_utf8_casefold(nfkc ? nfkc : valid, -1);
+	GString *out = g_string_sized_new(strlen(folded));
+	gboolean space = FALSE;
+
+	for (const char *p = folded; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_isspace(c)) {
+			space = TRUE;
+			continue;
+		}
+		if (space && out->len > 0)
+			g_string_append_c(out, ' ');
+		space = FALSE;
+		if (c == 0x2019 || c == 0x2018 || c == 0x02BC)
+			c = '\'';
+		g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The end of the window a * may span from P: JOBPOST_GLOB_MAX_CHARS
+ * characters on, or the end of the field. */
+static const char *glob_limit(const char *p, const char *end)
+{
+	for (int n = 0; p < end && n < JOBPOST_GLOB_MAX_CHARS; n++)
+		p = g_utf8_next_char(p);
+	return p;
+}
+
+static const char *find_in(const char *p, const char *end, const char *needle)
+{
+	gsize n = strlen(needle);
+
+	for (; p + n <= end; p++)
+		if (memcmp(p, needle, n) == 0)
+			return p;
+	return NULL;
+}
+
+/* Segment K and the rest match, segment K starting within [P, LIMIT]. */
+static gboolean match_rest(const Phrase *phrase, guint k, const char *p, const char *limit,
+			   const char *end)
+{
+	if (k == phrase->segments->len)
+		return TRUE;
+	const char *seg = g_ptr_array_index(phrase->segments, k);
+	gsize n = strlen(seg);
+
+	for (const char *hit = find_in(p, end, seg); hit && hit <= limit; hit = find_in(hit + 1, end, seg))
+		if (match_rest(phrase, k + 1, hit + n, glob_limit(hit + n, end), end))
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean phrase_matches(const Phrase *phrase, const char *field)
+{
+	const char *end = field + strlen(field);
+	return match_rest(phrase, 0, field, end, end);
+}
+
+static gboolean any_matches(const GPtrArray *phrases, const char *field)
+{
+	for (guint i = 0; i < phrases->len; i++)
+		if (phrase_matches(g_ptr_array_index(phrases, i), field))
+			return TRUE;
+	return FALSE;
+}
+
+gboolean jobpost_classify(const JobpostRules *rules, const char *title, const char *text)
+{
+	if (!rules || (!title && !text))
+		return FALSE;
+	g_autofree char *t = normalize_text(title);
+	g_autofree char *body = normalize_text(text);
+
+	if (any_matches(rules->excludes, t))
+		return FALSE;
+	if (any_matches(rules->moves, t))
+		return TRUE;
+	return any_matches(rules->moves, body) && !any_matches(rules->excludes, body);
+}
+
+static gboolean parse_kind(const char *word, RuleKind *kind)
+{
+	if (strcmp(word, "join") == 0 || strcmp(word, "leave") == 0 || strcmp(word, "move") == 0)
+		*kind = RULE_MOVE;
+	else if (strcmp(word, "exclude") == 0)
+		*kind = RULE_EXCLUDE;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+/* Parses one line; NULL phrase and TRUE for blank and comment lines. */
+static gboolean parse_line(char *line, RuleKind *kind, Phrase **phrase, char **why)
+{
+	*phrase = NULL;
+	g_strstrip(line);
+	if (!*line || *line == '#')
+		return TRUE;
+
+	char *colon = strchr(line, ':');
+	if (!colon) {
+		*why = g_strdup("expected \"KIND: PHRASE\"");
+		return FALSE;
+	}
+	*colon = '\0';
+	g_autofree char *word = g_ascii_strdown(g_strstrip(line), -1);
+	if (!parse_kind(word, kind)) {
+		*why = g_strdup_printf("unknown kind \"%s\" (join, leave, move or exclude)", word);
+		return FALSE;
+	}
+	char *text = g_strstrip(colon + 1);
+	if (g_utf8_strlen(text, -1) > JOBPOST_MAX_PHRASE_CHARS) {
+		*why = g_strdup_printf("phrase longer than %d characters", JOBPOST_MAX_PHRASE_CHARS);
+		return FALSE;
+	}
+	g_autofree char *norm = normalize_text(text);
+	g_auto(GStrv) parts = g_strsplit(norm, "*", -1);
+	g_autoptr(GPtrArray) segments = g_ptr_array_new_with_free_func(g_free);
+	for (char **part = parts; *part; part++) {
+		/* "after * years" keeps its spaces: they separate words. */
+		if (**part && strspn(*part, " ") != strlen(*part))
+			g_ptr_array_add(segments, g_strdup(*part));
+	}
+	if (segments->len == 0) {
+		*why = g_strdup("empty phrase");
+		return FALSE;
+	}
+	if (segments->len > JOBPOST_MAX_SEGMENTS) {
+		*why = g_strdup_printf("more than %u parts between *", JOBPOST_MAX_SEGMENTS);
+		return FALSE;
+	}
+	*phrase = g_new0(Phrase, 1);
+	(*phrase)->segments = g_steal_pointer(&segments);
+	return TRUE;
+}
+
+gboolean jobpost_rules_load_data(JobpostRules *rules, const char *data, gsize len,
+				 const char *name, GError **error)
+{
+	const char *where = name ? name : "(rules)";
+
+	if (!g_utf8_validate_len(data, len, NULL)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: not a UTF-8 text file", where);
+		return FALSE;
+	}
+	g_autofree char *copy = g_strndup(data, len);
+	g_auto(GStrv) lines = g_strsplit(copy, "\n", -1);
+	guint line_no = 0;
+
+	for (char **line = lines; *line; line++) {
+		RuleKind kind;
+		Phrase *phrase;
+		g_autofree char *why = NULL;
+
+		line_no++;
+		if (!parse_line(*line, &kind, &phrase, &why)) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%u: %s", where, line_no, why);
+			return FALSE;
+		}
+		if (!phrase)
+			continue;
+		if (jobpost_rules_count(rules) >= JOBPOST_MAX_RULES) {
+			phrase_free(phrase);
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s:%u: more than %u rules",
+				    where, line_no, JOBPOST_MAX_RULES);
+			return FALSE;
+		}
+		g_ptr_array_add(kind == RULE_EXCLUDE ? rules->excludes : rules->moves, phrase);
+	}
+	return TRUE;
+}
+
+gboolean jobpost_rules_load_file(JobpostRules *rules, const char *path, GError **error)
+{
+	GStatBuf st;
+
+	if (g_stat(path, &st) < 0) {
+		int saved = errno;
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(saved), "%s: %s", path,
+			    g_strerror(saved));
+		return FALSE;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: not a regular file", path);
+		return FALSE;
+	}
+	if (st.st_size > JOBPOST_MAX_FILE_BYTES) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: larger than %d KiB", path,
+			    JOBPOST_MAX_FILE_BYTES / 1024);
+		return FALSE;
+	}
+	g_autofree char *data = NULL;
+	gsize len = 0;
+	if (!g_file_get_contents(path, &data, &len, error))
+		return FALSE;
+	if (len > JOBPOST_MAX_FILE_BYTES) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: larger than %d KiB", path,
+			    JOBPOST_MAX_FILE_BYTES / 1024);
+		return FALSE;
+	}
+	return jobpost_rules_load_data(rules, data, len, path, error);
+}

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include "normalize.h"
+
+/* Company forms, written as they look after NFKC and case folding, without a
+ * trailing dot (dots at the ends are trimmed before matching, so "Inc." and
+ * "Inc" both meet "inc"). Japanese forms stand before the name (前株) or
+ * after it (後株) and touch it without a space. */
+static const char *const org_forms_japanese[] = {
+	"株式会社", "(株)", "有限会社", "(有)", "合同会社", "(同)", "合資会社", "(資)",
+	"合名会社", "(名)", "一般社団法人", "(一社)", "一般財団法人", "(一財)",
+	"公益社団法人", "(公社)", "公益財団法人", "(公財)", "(社)", "(財)",
+	"特定非営利活動法人", "npo法人",
+};
+
+/* Latin forms are suffixes only and must stand as their own word: taken from
+ * the start they would eat real names ("AG Barr", "Co-op", "Limited Brands"),
+ * and without a word boundary "Bag" would lose its "ag". */
+static const char *const org_forms_latin[] = {
+	"incorporated", "inc", "corporation", "corp", "company", "co", "limited", "ltd",
+	"llc", "l.l.c", "llp", "gmbh", "kg", "ag", "s.a", "k.k", "kk", "g.k", "plc",
+	"pty", "pte", "b.v", "n.v",
+};
+
+/* NFKC with case folding: NFKC first so that full-width and compatibility
+ * letters fold, and again after folding, which can leave text that is not
+ * in normal form. Invalid UTF-8 is repaired rather than refused. */
+static char *nfkc_casefold(const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
+	g_autofree char *nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
+	g_autofree char *folded = g_utf8_casefold(nfkc, -1);
+
+	return g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+}
+
+/* White space and invisible format characters (zero-width space, BOM, soft
+ * hyphen) carry no identity. U+3000 is turned into U+0020 by NFKC already. */
+static gboolean is_blank(gunichar c)
+{
+	GUnicodeType type = g_unichar_type(c);
+
+	return g_unichar_isspace(c) || type == G_UNICODE_SPACE_SEPARATOR ||
+	       type == G_UNICODE_FORMAT || type == G_UNICODE_CONTROL;
+}
+
+static char *strip_blanks(const char *start, const char *end)
+{
+	GString *out = g_string_sized_new(end - start);
+
+	for (const char *p = start; p < end; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (!is_blank(c))
+			g_string_append_unichar(out, c);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *normalize_name(const char *name)
+{
+	g_autofree char *key = nfkc_casefold(name);
+
+	return strip_blanks(key, key + strlen(key));
+}
+
+/* What may separate a company form from the name: "Example, Inc.",
+ * "Example & Co.", "ABC・株式会社". */
+static gboolean is_org_separator(gunichar c)
+{
+	return is_blank(c) || c == ',' || c == '.' || c == '&' || c == '-' || c == '/' ||
+	       c == 0x3001 /* 、 */ || c == 0x3002 /* 。 */ || c == 0x30FB /* ・ */;
+}
+
+static void trim_separators(const char **start, const char **end)
+{
+	while (*start < *end && is_org_separator(g_utf8_get_char(*start)))
+		*start = g_utf8_next_char(*start);
+	while (*end > *start) {
+		const char *prev = g_utf8_prev_char(*end);
+		if (!is_org_separator(g_utf8_get_char(prev)))
+			break;
+		*end = prev;
+	}
+}
+
+static gboolean has_prefix_len(const char *start, const char *end, const char *prefix, gsize n)
+{
+	return (gsize)(end - start) >= n && memcmp(start, prefix, n) == 0;
+}
+
+static gboolean has_suffix_len(const char *start, const char *end, const char *suffix, gsize n)
+{
+	return (gsize)(end - start) >= n && memcmp(end - n, suffix, n) == 0;
+}
+
+/* Removes one company form from either end of [*start, *end). */
+static gboolean strip_one_form(const char **start, const char **end)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(org_forms_japanese); i++) {
+		const char *form = org_forms_japanese[i];
+		gsize n = strlen(form);
+		if (has_prefix_len(*start, *end, form, n)) {
+			*start += n;
+			return TRUE;
+		}
+		if (has_suffix_len(*start, *end, form, n)) {
+			*end -= n;
+			return TRUE;
+		}
+	}
+	for (gsize i = 0; i < G_N_ELEMENTS(org_forms_latin); i++) {
+		const char *form = org_forms_latin[i];
+		gsize n = strlen(form);
+		/* Something must stand before the form, ending in a non-letter. */
+		if ((gsize)(*end - *start) <= n || !has_suffix_len(*start, *end, form, n))
+			continue;
+		const char *before = g_utf8_prev_char(*end - n);
+		if (g_unichar_isalnum(g_utf8_get_char(before)))
+			continue;
+		*end -= n;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+char *normalize_org(const char *org)
+{
+	g_autofree char *key = nfkc_casefold(org);
+	const char *start = key, *end = key + strlen(key);
+
+	trim_separators(&start, &end);
+	const char *whole_start = start, *whole_end = end;
+
+	/* Forms come stacked ("Co., Ltd.", "GmbH & Co. KG"): strip until none is
+	 * left, trimming the punctuation that joined them each time. */
+	while (strip_one_form(&start, &end))
+		trim_separators(&start, &end);
+
+	/* An organisation called only "株式会社" keeps a key of its own rather
+	 * than matching every other empty one. */
+	if (start == end)
+		return strip_blanks(whole_start, whole_end);
+	return strip_blanks(start, end);
+}
+
+char *normalize_email(const char *email)
+{
+	g_autofree char *key = nfkc_casefold(email);
+	const char *start = key, *end = key + strlen(key);
+
+	/* vCard URIs and copied links carry a "mailto:" in front. */
+	while (start < end && is_blank(g_utf8_get_char(start)))
+		start = g_utf8_next_char(start);
+	if (has_prefix_len(start, end, "mailto:", strlen("mailto:")))
+		start += strlen("mailto:");
+	return strip_blanks(start, end);
+}
+
+/* Percent-escapes decoded where that gives text, so that a LinkedIn slug
+ * written "%E5%B1%B1%E7%94%B0" and one written "山田" meet; "/" stays
+ * escaped since it would change the path's shape. */
+static char *unescape_path(const char *path)
+{
+	g_autofree char *unescaped = g_uri_unescape_string(path, "/");
+
+	if (!unescaped || !g_utf8_validate(unescaped, -1, NULL))
+		return g_strdup(path);
+	for (const char *p = unescaped; *p; p++)
+		if (g_ascii_iscntrl(*p))
+			return g_strdup(path);
+	return g_steal_pointer(&unescaped);
+}
+
+char *normalize_url(const char *url)
+{
+	g_autofree char *valid = g_utf8_make_valid(url ? url : "", -1);
+	const char *start = valid, *end;
+
+	while (*start && g_ascii_isspace(*start))
+		start++;
+
+	/* The scheme (http, https, or none at all) says nothing about the page. */
+	const char *colon = strstr(start, "://");
+	if (colon) {
+		gboolean scheme = colon > start;
+		for (const char *p = start; p < colon; p++)
+			if (!g_ascii_isalnum(*p) && *p != '+' && *p != '-' && *p != '.')
+				scheme = FALSE;
+		if (scheme)
+			start = colon + 3;
+	} else if (g_str_has_prefix(start, "//")) {
+		start += 2;
+	}
+
+	end = start + strcspn(start, "?#");
+	while (end > start && g_ascii_isspace(end[-1]))
+		end--;
+
+	const char *host_end = start + strcspn(start, "/");
+	if (host_end > end)
+		host_end = end;
+
+	g_autofree char *host = g_ascii_strdown(start, host_end - start);
+	/* User info ("user@host") does not name a different page. */
+	char *at = strrchr(host, '@');
+	const char *host_name = at ? at + 1 : host;
+	if (g_str_has_prefix(host_name, "www."))
+		host_name += 4;
+	/* The default ports are the same page. */
+	gsize host_len = strlen(host_name);
+	if (g_str_has_suffix(host_name, ":80"))
+		host_len -= 3;
+	else if (g_str_has_suffix(host_name, ":443"))
+		host_len -= 4;
+
+	/* jp.linkedin.com, m.linkedin.com and www.linkedin.com show one profile. */
+	g_autofree char *host_key = g_strndup(host_name, host_len);
+	gboolean linkedin = g_str_has_suffix(host_key, ".linkedin.com") ||
+			    strcmp(host_key, "linkedin.com") == 0;
+	if (linkedin) {
+		g_free(host_key);
+		host_key = g_strdup("linkedin.com");
+	}
+
+	g_autofree char *raw_path = g_strndup(host_end, end - host_end);
+	g_autofree char *path = unescape_path(raw_path);
+	gsize path_len = strlen(path);
+	while (path_len > 0 && path[path_len - 1] == '/')
+		path_len--;
+	path[path_len] = '\0';
+
+	/* LinkedIn profile slugs are case-insensitive; other paths may not be. */
+	if (linkedin && g_str_has_prefix(path, "/in/")) {
+		g_autofree char *lower = g_utf8_strdown(path, -1);
+		return g_strconcat(host_key, lower, NULL);
+	}
+	return g_strconcat(host_key, path, NULL);
+}

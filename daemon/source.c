@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "log.h"
+#include "parse-error.h"
+#include "protocol.h"
+#include "source.h"
+#include "vcard.h"
+
+/* Editors write a file in several steps: wait for them to settle. */
+#define MONITOR_SETTLE_MS 300
+/* How many broken cards one sync result names before "and N more". */
+#define MAX_WARNINGS_NAMED 3
+
+typedef struct {
+	SyncDoneFunc done;
+	gpointer user_data;
+} Waiter;
+
+typedef struct {
+	Sources *sources; /* borrowed: the owner */
+	char *name, *type, *location;
+	SourceType kind;
+	gint64 interval_s;
+	gint64 store_id;
+	gint64 next_run;
+	gboolean running;
+	guint timer_source;
+	guint settle_source;
+	guint run_source;
+	GFileMonitor *monitor; /* owned; NULL when the path could not be watched */
+	GArray *waiters;       /* Waiter */
+} Source;
+
+struct Sources {
+	Store *store; /* borrowed */
+	SourcesChangedFunc on_changed;
+	gpointer user_data;
+	GPtrArray *list; /* Source*, owned, in config order */
+};
+
+static void source_free(Source *source)
+{
+	if (!source)
+		return;
+	g_clear_handle_id(&source->timer_source, g_source_remove);
+	g_clear_handle_id(&source->settle_source, g_source_remove);
+	g_clear_handle_id(&source->run_source, g_source_remove);
+	if (source->monitor) {
+		g_signal_handlers_disconnect_by_data(source->monitor, source);
+		g_file_monitor_cancel(source->monitor);
+		g_object_unref(source->monitor);
+	}
+	/* Waiters of a source dropped by a reload still get their answer. */
+	for (guint i = 0; i < source->waiters->len; i++) {
+		Waiter *w = &g_array_index(source->waiters, Waiter, i);
+		SyncResult result = { source->name, FALSE, "source removed by a reload", { 0 } };
+		w->done(&result, w->user_data);
+	}
+	g_array_unref(source->waiters);
+	g_free(source->name);
+	g_free(source->type);
+	g_free(source->location);
+	g_free(source);
+}
+
+Sources *sources_new(Store *store, SourcesChangedFunc on_changed, gpointer user_data)
+{
+	Sources *sources = g_new0(Sources, 1);
+	sources->store = store;
+	sources->on_changed = on_changed;
+	sources->user_data = user_data;
+	sources->list = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
+	return sources;
+}
+
+void sources_free(Sources *sources)
+{
+	if (!sources)
+		return;
+	g_ptr_array_unref(sources->list);
+	g_free(sources);
+}
+
+static Source *find(Sources *sources, const char *name)
+{
+	for (guint i = 0; i < sources->list->len; i++) {
+		Source *source = g_ptr_array_index(sources->list, i);
+		if (strcmp(source->name, name) == 0)
+			return source;
+	}
+	return NULL;
+}
+
+gboolean sources_exists(Sources *sources, const char *name)
+{
+	return find(sources, name) != NULL;
+}
+
+GPtrArray *sources_names(Sources *sources)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < sources->list->len; i++)
+		g_ptr_array_add(names, g_strdup(((Source *)g_ptr_array_index(sources->list, i))->name));
+	return names;
+}
+
+/* ---- vCard files and vdirs ---- */
+
+static void add_string_array(JsonObject *fields, const char *member, const GPtrArray *values)
+{
+	json_object_set_array_member(fields, member, json_array_from_strings(values));
+}
+
+static SourceRecord *record_from_card(VcardContact *card, const char *root)
+{
+	SourceRecord *record = source_record_new();
+	JsonObject *f = record->fields;
+
+	if (card->uid) {
+		record->key = g_strconcat("uid:", card->uid, NULL);
+	} else {
+		const char *file = card->file ? card->file : "";
+		const char *relative = g_str_has_prefix(file, root) ? file + strlen(root) : file;
+		while (*relative == '/')
+			relative++;
+		record->key = g_strdup_printf("file:%s#%u", relative, card->index);
+	}
+	if (card->fn && *card->fn)
+		record->name = g_strdup(card->fn);
+	else if (card->org_name)
+		record->name = g_strdup(card->org_name);
+	else if (card->emails->len)
+		record->name = g_strdup(g_ptr_array_index(card->emails, 0));
+	else
+		record->name = g_strdup("(no name)");
+	record->uid = g_strdup(card->uid);
+	for (guint i = 0; i < card->emails->len; i++)
+		g_ptr_array_add(record->emails, g_strdup(g_ptr_array_index(card->emails, i)));
+	for (guint i = 0; i < card->urls->len; i++)
+		g_ptr_array_add(record->urls, g_strdup(g_ptr_array_index(card->urls, i)));
+	for (guint i = 0; i < card->social_profiles->len; i++) {
+		const VcardSocialProfile *profile = g_ptr_array_index(card->social_profiles, i);
+		if (profile->uri)
+			g_ptr_array_add(record->urls, g_strdup(profile->uri));
+	}
+	for (guint i = 0; i < card->categories->len; i++)
+		g_ptr_array_add(record->categories, g_strdup(g_ptr_array_index(card->categories, i)));
+	record->org = g_strdup(card->org_name);
+	if (card->org_units->len) {
+		g_ptr_array_add(card->org_units, NULL);
+		record->unit = g_strjoinv(" / ", (char **)card->org_units->pdata);
+		g_ptr_array_remove_index(card->org_units, card->org_units->len - 1);
+	}
+	record->title = g_strdup(card->title);
+
+	json_set_string_or_null(f, "fn", record->name);
+	json_set_string_or_null(f, "org", card->org_name);
+	json_set_string_or_null(f, "unit", record->unit);
+	json_set_string_or_null(f, "title", card->title);
+	add_string_array(f, "emails", card->emails);
+	add_string_array(f, "tels", card->tels);
+	add_string_array(f, "urls", record->urls);
+	add_string_array(f, "categories", card->categories);
+	json_set_string_or_null(f, "nickname", card->nickname);
+	json_set_string_or_null(f, "bday", card->bday);
+	json_set_string_or_null(f, "note", card->note);
+	json_set_string_or_null(f, "uid", card->uid);
+	json_set_string_or_null(f, "rev", card->rev);
+	return record;
+}
+
+gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out_warnings, GError **error)
+{
+	g_autoptr(VcardResult) result = vcard_result_new();
+
+	if (!vcard_parse_path(path, result, error))
+		return FALSE;
+
+	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
+	for (guint i = 0; i < result->contacts->len; i++)
+		g_ptr_array_add(records, record_from_card(g_ptr_array_index(result->contacts, i), path));
+
+	g_autoptr(GString) warnings = g_string_new(NULL);
+	for (guint i = 0; i < result->errors->len; i++) {
+		const ParseError *e = g_ptr_array_index(result->errors, i);
+		log_warning("%s:%u: %s", e->file ? e->file : path, e->line, e->message);
+		if (i < MAX_WARNINGS_NAMED)
+			g_string_append_printf(warnings, "%s%s:%u: %s", i ? "; " : "", e->file ? e->file : path,
+					       e->line, e->message);
+	}
+	if (result->errors->len > MAX_WARNINGS_NAMED)
+		g_string_append_printf(warnings, "; and %u more", result->errors->len - MAX_WARNINGS_NAMED);
+	*out_records = records;
+	*out_warnings = warnings->len ? g_string_free(g_steal_pointer(&warnings), FALSE) : NULL;
+	return TRUE;
+}
+
+/* ---- running a sync ---- */
+
+static void schedule_next(Source *source);
+
+static void finish(Source *source, gboolean ok, const char *message, const SyncCounts *counts)
+{
+	Sources *sources = source->sources;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	g_autoptr(GError) error = NULL;
+	SyncResult result = { source->name, ok, message, *counts };
+
+	if (!store_source_set_result(sources->store, source->store_id, now, ok ? "ok" : "error", message, &error))
+		log_error("source %s: cannot record the result: %s", source->name, error->message);
+	if (ok)
+		log_info("source %s: %u added, %u updated, %u gone, %u unchanged%s%s", source->name, counts->added,
+			 counts->updated, counts->gone, counts->unchanged, message ? "; " : "", message ? message : "");
+	else
+		log_warning("source %s: %s", source->name, message);
+
+	source->running = FALSE;
+	schedule_next(source);
+
+	g_autoptr(GArray) waiters = source->waiters;
+	source->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+	for (guint i = 0; i < waiters->len; i++) {
+		Waiter *w = &g_array_index(waiters, Waiter, i);
+		w->done(&result, w->user_data);
+	}
+	if (ok && (counts->added || counts->updated || counts->gone) && sources->on_changed)
+		sources->on_changed(sources->user_data);
+}
+
+static void run_vcard(Source *source)
+{
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *warnings = NULL;
+	g_autoptr(GError) error = NULL;
+	SyncCounts counts = { 0 };
+
+	if (!vcard_source_read(source->location, &records, &warnings, &error)) {
+		/* What is stored stays: an unreadable path is not an empty book. */
+		finish(source, FALSE, error->message, &counts);
+		return;
+	}
+	if (!store_sync_records(source->sources->store, source->store_id, records,
+				g_get_real_time() / G_USEC_PER_SEC, &counts, &error)) {
+		finish(source, FALSE, error->message, &counts);
+		return;
+	}
+	finish(source, TRUE, warnings, &counts);
+}
+
+static gboolean on_run(gpointer user_data)
+{
+	Source *source = user_data;
+	SyncCounts none = { 0 };
+
+	source->run_source = 0;
+	source->running = TRUE;
+	switch (source->kind) {
+	case SOURCE_TYPE_VCARD:
+		run_vcard(source);
+		break;
+	case SOURCE_TYPE_CARDDAV:
+	case SOURCE_TYPE_LINKEDIN: {
+		g_autofree char *message = g_strdup_printf("%s sources are not available in ties %s",
+							   source->type, PACKAGE_VERSION);
+		finish(source, FALSE, message, &none);
+		break;
+	}
+	}
+	return G_SOURCE_REMOVE;
+}
+
+static void start(Source *source)
+{
+	if (source->running || source->run_source)
+		return;
+	g_clear_handle_id(&source->timer_source, g_source_remove);
+	source->run_source = g_idle_add(on_run, source);
+}
+
+static gboolean on_timer(gpointer user_data)
+{
+	Source *source = user_data;
+	source->timer_source = 0;
+	start(source);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_next(Source *source)
+{
+	g_clear_handle_id(&source->timer_source, g_source_remove);
+	source->next_run = g_get_real_time() / G_USEC_PER_SEC + source->interval_s;
+	source->timer_source = g_timeout_add_seconds(source->interval_s, on_timer, source);
+}
+
+static gboolean on_settled(gpointer user_data)
+{
+	Source *source = user_data;
+	source->settle_source = 0;
+	log_debug("source %s: %s changed", source->name, source->location);
+	start(source);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_file_changed(GFileMonitor *monitor, GFile *file, GFile *other, GFileMonitorEvent event,
+			    gpointer user_data)
+{
+	Source *source = user_data;
+
+	if (event == G_FILE_MONITOR_EVENT_ATTRIBUTE_CHANGED)
+		return;
+	g_clear_handle_id(&source->settle_source, g_source_remove);
+	source->settle_source = g_timeout_add(MONITOR_SETTLE_MS, on_settled, source);
+}
+
+static void watch(Source *source)
+{
+	g_autoptr(GFile) file = g_file_new_for_path(source->location);
+	g_autoptr(GError) error = NULL;
+	GFileType type = g_file_query_file_type(file, G_FILE_QUERY_INFO_NONE, NULL);
+
+	source->monitor = type == G_FILE_TYPE_DIRECTORY
+				  ? g_file_monitor_directory(file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error)
+				  : g_file_monitor_file(file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+	if (!source->monitor) {
+		log_warning("source %s: cannot watch %s: %s; relying on the interval", source->name,
+			    source->location, error->message);
+		return;
+	}
+	g_signal_connect(source->monitor, "changed", G_CALLBACK(on_file_changed), source);
+}
+
+static gboolean same_settings(const Source *source, const SourceConfig *config)
+{
+	const char *location = config->type == SOURCE_TYPE_CARDDAV ? config->url : config->path;
+	return source->kind == config->type && g_strcmp0(source->location, location) == 0 &&
+	       source->interval_s == config->interval_s;
+}
+
+void sources_set_config(Sources *sources, const Config *config)
+{
+	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
+
+	for (guint i = 0; i < config->sources->len; i++) {
+		const SourceConfig *sc = g_ptr_array_index(config->sources, i);
+		Source *old = find(sources, sc->name);
+		g_autoptr(GError) error = NULL;
+
+		guint index;
+		if (old && same_settings(old, sc) && g_ptr_array_find(sources->list, old, &index)) {
+			g_ptr_array_add(list, g_ptr_array_steal_index(sources->list, index));
+			continue;
+		}
+		Source *source = g_new0(Source, 1);
+		source->sources = sources;
+		source->name = g_strdup(sc->name);
+		source->kind = sc->type;
+		source->type = g_strdup(source_type_name(sc->type));
+		source->location = g_strdup(sc->type == SOURCE_TYPE_CARDDAV ? sc->url : sc->path);
+		source->interval_s = sc->interval_s;
+		source->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
+		if (!store_source_ensure(sources->store, sc->name, source->type, &source->store_id, &error)) {
+			log_error("source %s: %s", sc->name, error->message);
+			source_free(source);
+			continue;
+		}
+		if (source->kind == SOURCE_TYPE_VCARD)
+			watch(source);
+		g_ptr_array_add(list, source);
+		start(source);
+	}
+	g_ptr_array_unref(sources->list);
+	sources->list = list;
+}
+
+void sources_sync(Sources *sources, const char *name, SyncDoneFunc done, gpointer user_data)
+{
+	Source *source = find(sources, name);
+
+	if (!source)
+		return;
+	if (done) {
+		Waiter w = { done, user_data };
+		g_array_append_val(source->waiters, w);
+	}
+	start(source);
+}
+
+JsonArray *sources_to_json(Sources *sources)
+{
+	JsonArray *out = json_array_new();
+
+	for (guint i = 0; i < sources->list->len; i++) {
+		Source *source = g_ptr_array_index(sources->list, i);
+		g_autoptr(StoreSource) stored = store_source_get(sources->store, source->name);
+		JsonObject *row = json_object_new();
+
+		json_object_set_string_member(row, "name", source->name);
+		json_object_set_string_member(row, "type", source->type);
+		json_object_set_string_member(row, "location", source->location);
+		json_object_set_int_member(row, "interval_s", source->interval_s);
+		json_set_time_or_null(row, "last_sync", stored ? stored->last_sync : 0);
+		json_set_string_or_null(row, "last_result", stored ? stored->last_result : NULL);
+		gboolean failed = stored && g_strcmp0(stored->last_result, "error") == 0;
+		json_set_string_or_null(row, "last_error", failed ? stored->last_message : NULL);
+		json_set_string_or_null(row, "last_message", stored ? stored->last_message : NULL);
+		json_set_time_or_null(row, "next_run", source->running || source->run_source ? 0 : source->next_run);
+		json_object_set_int_member(row, "contacts", stored ? stored->contacts : 0);
+		json_object_set_boolean_member(row, "running", source->running || source->run_source != 0);
+		json_array_add_object_element(out, row);
+	}
+	return out;
+}

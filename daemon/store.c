@@ -1,0 +1,1113 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+#include "log.h"
+#include "normalize.h"
+#include "protocol.h"
+#include "store.h"
+
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct Store {
+	sqlite3 *db;
+	char *path;
+	GHashTable *statements; /* SQL text (static) -> sqlite3_stmt*, owned */
+};
+
+/* Each entry moves the schema from version i to i + 1. Never edit one that
+ * has shipped: add another. */
+static const char *const migrations[] = {
+	/* 0 -> 1: contacts from sources, interactions, events, nudges */
+	"CREATE TABLE sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  type TEXT NOT NULL,"
+	"  last_sync INTEGER,"
+	"  last_result TEXT,"
+	"  last_message TEXT,"
+	"  baseline_done INTEGER NOT NULL DEFAULT 0,"
+	"  sync_state TEXT);"
+	"CREATE TABLE contacts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  name_key TEXT NOT NULL,"
+	"  org TEXT,"
+	"  title TEXT,"
+	"  categories TEXT,"
+	"  cadence_s INTEGER,"
+	"  tier TEXT,"
+	"  first_seen INTEGER NOT NULL,"
+	"  connected_on INTEGER,"
+	"  snoozed_until INTEGER,"
+	"  gone INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX contacts_name_key ON contacts(name_key);"
+	"CREATE TABLE records ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  fields TEXT NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  gone_at INTEGER,"
+	"  UNIQUE (source_id, key));"
+	"CREATE INDEX records_contact ON records(contact_id);"
+	"CREATE TABLE identifiers ("
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (kind, value, contact_id));"
+	"CREATE INDEX identifiers_contact ON identifiers(contact_id);"
+	"CREATE TABLE interactions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  at INTEGER NOT NULL,"
+	"  via TEXT,"
+	"  note TEXT,"
+	"  origin TEXT NOT NULL,"
+	"  recorded_at INTEGER NOT NULL);"
+	"CREATE INDEX interactions_contact ON interactions(contact_id, at);"
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  dedup_key TEXT NOT NULL UNIQUE,"
+	"  detail TEXT,"
+	"  dismissed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX events_at ON events(at);"
+	"CREATE TABLE nudges ("
+	"  id INTEGER PRIMARY KEY,"
+	"  event_id INTEGER NOT NULL UNIQUE REFERENCES events(id) ON DELETE CASCADE,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  state TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  shown_at INTEGER,"
+	"  acted_at INTEGER,"
+	"  summary TEXT,"
+	"  body TEXT);"
+	"CREATE INDEX nudges_state ON nudges(state);",
+
+	/* 1 -> 2: employment timeline, for job changes and who-at */
+	"CREATE TABLE employment ("
+	"  id INTEGER PRIMARY KEY,"
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,"
+	"  org TEXT NOT NULL,"
+	"  org_key TEXT NOT NULL,"
+	"  unit TEXT,"
+	"  title TEXT,"
+	"  first_seen INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  current INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX employment_contact ON employment(contact_id);"
+	"CREATE INDEX employment_org ON employment(org_key);",
+};
+
+G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
+
+static void set_db_error(GError **error, Store *store, const char *what)
+{
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s: %s", store->path, what,
+		    sqlite3_errmsg(store->db));
+}
+
+/* Prepared once, reset and reused: the statement cache of the store. */
+static sqlite3_stmt *prepare(Store *store, const char *sql)
+{
+	sqlite3_stmt *stmt = g_hash_table_lookup(store->statements, sql);
+
+	if (stmt) {
+		sqlite3_reset(stmt);
+		sqlite3_clear_bindings(stmt);
+		return stmt;
+	}
+	if (sqlite3_prepare_v3(store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
+		/* Only a programming error gets here: the SQL is ours. */
+		log_error("database: cannot prepare \"%s\": %s", sql, sqlite3_errmsg(store->db));
+		return NULL;
+	}
+	g_hash_table_insert(store->statements, (gpointer)sql, stmt);
+	return stmt;
+}
+
+static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
+static void bind_time(sqlite3_stmt *stmt, int index, gint64 value)
+{
+	if (value)
+		sqlite3_bind_int64(stmt, index, value);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
+static char *column_text(sqlite3_stmt *stmt, int index)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, index);
+	return text ? g_strdup((const char *)text) : NULL;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean step_done(Store *store, sqlite3_stmt *stmt, GError **error)
+{
+	if (!stmt) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: bad statement", store->path);
+		return FALSE;
+	}
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		set_db_error(error, store, "write failed");
+		sqlite3_reset(stmt);
+		return FALSE;
+	}
+	sqlite3_reset(stmt);
+	return TRUE;
+}
+
+static gboolean exec(Store *store, const char *sql, GError **error)
+{
+	char *message = NULL;
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", store->path,
+			    message ? message : "failed");
+		sqlite3_free(message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gint64 query_int(Store *store, const char *sql, gint64 fallback)
+{
+	sqlite3_stmt *stmt = prepare(store, sql);
+	gint64 value = fallback;
+	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	if (stmt)
+		sqlite3_reset(stmt);
+	return value;
+}
+
+int store_schema_version(Store *store)
+{
+	sqlite3_stmt *stmt;
+	int version = -1;
+	if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			version = sqlite3_column_int(stmt, 0);
+		sqlite3_finalize(stmt);
+	}
+	return version;
+}
+
+static gboolean migrate(Store *store, int target, GError **error)
+{
+	int version = store_schema_version(store);
+
+	if (version < 0) {
+		set_db_error(error, store, "cannot read the schema version");
+		return FALSE;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+			    "%s: schema version %d is newer than this tiesd understands (%d); "
+			    "use a newer tiesd",
+			    store->path, version, STORE_SCHEMA_VERSION);
+		return FALSE;
+	}
+	while (version < target) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", version + 1);
+		if (!exec(store, "BEGIN IMMEDIATE", error))
+			return FALSE;
+		if (!exec(store, migrations[version], error) || !exec(store, bump, error)) {
+			exec(store, "ROLLBACK", NULL);
+			g_prefix_error(error, "migration to schema %d: ", version + 1);
+			return FALSE;
+		}
+		if (!exec(store, "COMMIT", error))
+			return FALSE;
+		log_info("database %s migrated to schema %d", store->path, version + 1);
+		version++;
+	}
+	return TRUE;
+}
+
+static void finalize_statement(gpointer stmt)
+{
+	sqlite3_finalize(stmt);
+}
+
+Store *store_open_at_version(const char *path, int target_version, GError **error)
+{
+	g_autofree char *dir = g_path_get_dirname(path);
+
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		int errsv = errno;
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errsv), "cannot create %s: %s", dir,
+			    g_strerror(errsv));
+		return NULL;
+	}
+
+	Store *store = g_new0(Store, 1);
+	store->path = g_strdup(path);
+	store->statements = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_statement);
+	if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		set_db_error(error, store, "cannot open");
+		store_close(store);
+		return NULL;
+	}
+	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(store->db, 1);
+	if (!exec(store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+		  error) ||
+	    !migrate(store, target_version, error)) {
+		store_close(store);
+		return NULL;
+	}
+	return store;
+}
+
+Store *store_open(const char *path, GError **error)
+{
+	return store_open_at_version(path, STORE_SCHEMA_VERSION, error);
+}
+
+void store_close(Store *store)
+{
+	if (!store)
+		return;
+	if (store->statements)
+		g_hash_table_destroy(store->statements);
+	if (store->db)
+		sqlite3_close(store->db);
+	g_free(store->path);
+	g_free(store);
+}
+
+const char *store_path(Store *store)
+{
+	return store->path;
+}
+
+/* ---- sources ---- */
+
+void store_source_free(StoreSource *source)
+{
+	if (!source)
+		return;
+	g_free(source->name);
+	g_free(source->type);
+	g_free(source->last_result);
+	g_free(source->last_message);
+	g_free(source);
+}
+
+gboolean store_source_ensure(Store *store, const char *name, const char *type, gint64 *out_id, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "INSERT INTO sources (name, type) VALUES (?1, ?2) "
+					    "ON CONFLICT (name) DO UPDATE SET type = excluded.type");
+	bind_text(stmt, 1, name);
+	bind_text(stmt, 2, type);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	stmt = prepare(store, "SELECT id FROM sources WHERE name = ?1");
+	bind_text(stmt, 1, name);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		set_db_error(error, store, "source row missing");
+		sqlite3_reset(stmt);
+		return FALSE;
+	}
+	*out_id = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return TRUE;
+}
+
+StoreSource *store_source_get(Store *store, const char *name)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT s.id, s.name, s.type, s.last_sync, s.last_result, s.last_message, s.baseline_done,"
+		" (SELECT count(*) FROM records r WHERE r.source_id = s.id AND r.gone_at IS NULL)"
+		" FROM sources s WHERE s.name = ?1");
+	StoreSource *source = NULL;
+
+	bind_text(stmt, 1, name);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		source = g_new0(StoreSource, 1);
+		source->id = sqlite3_column_int64(stmt, 0);
+		source->name = column_text(stmt, 1);
+		source->type = column_text(stmt, 2);
+		source->last_sync = sqlite3_column_int64(stmt, 3);
+		source->last_result = column_text(stmt, 4);
+		source->last_message = column_text(stmt, 5);
+		source->baseline_done = sqlite3_column_int(stmt, 6);
+		source->contacts = sqlite3_column_int64(stmt, 7);
+	}
+	sqlite3_reset(stmt);
+	return source;
+}
+
+gboolean store_source_set_result(Store *store, gint64 source_id, gint64 at, const char *result,
+				 const char *message, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"UPDATE sources SET last_sync = ?2, last_result = ?3, last_message = ?4,"
+		" baseline_done = baseline_done OR ?3 = 'ok' WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	bind_time(stmt, 2, at);
+	bind_text(stmt, 3, result);
+	bind_text(stmt, 4, message);
+	return step_done(store, stmt, error);
+}
+
+/* ---- records and contacts ---- */
+
+SourceRecord *source_record_new(void)
+{
+	SourceRecord *record = g_new0(SourceRecord, 1);
+	record->emails = g_ptr_array_new_with_free_func(g_free);
+	record->urls = g_ptr_array_new_with_free_func(g_free);
+	record->categories = g_ptr_array_new_with_free_func(g_free);
+	record->fields = json_object_new();
+	return record;
+}
+
+void source_record_free(SourceRecord *record)
+{
+	if (!record)
+		return;
+	g_free(record->key);
+	g_free(record->name);
+	g_free(record->uid);
+	g_ptr_array_unref(record->emails);
+	g_ptr_array_unref(record->urls);
+	g_ptr_array_unref(record->categories);
+	g_free(record->org);
+	g_free(record->unit);
+	g_free(record->title);
+	if (record->fields)
+		json_object_unref(record->fields);
+	g_free(record);
+}
+
+static char *record_fields_json(const SourceRecord *record)
+{
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	g_autoptr(JsonGenerator) generator = json_generator_new();
+	json_node_set_object(node, record->fields);
+	json_generator_set_root(generator, node);
+	return json_generator_to_data(generator, NULL);
+}
+
+static char *join_lines(const GPtrArray *array)
+{
+	if (!array || array->len == 0)
+		return NULL;
+	g_autoptr(GString) text = g_string_new(NULL);
+	for (guint i = 0; i < array->len; i++) {
+		if (i)
+			g_string_append_c(text, '\n');
+		g_string_append(text, g_ptr_array_index(array, i));
+	}
+	return g_string_free(g_steal_pointer(&text), FALSE);
+}
+
+/* The contact this record's identifiers (UID, e-mail, profile URL) already
+ * belong to, or 0. */
+static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *record)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
+		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
+	gint64 found = 0;
+
+	struct {
+		const char *kind;
+		const GPtrArray *values;
+	} lists[] = { { "email", record->emails }, { "url", record->urls } };
+
+	if (record->uid) {
+		bind_text(stmt, 1, "uid");
+		bind_text(stmt, 2, record->uid);
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			found = sqlite3_column_int64(stmt, 0);
+		sqlite3_reset(stmt);
+	}
+	for (gsize l = 0; !found && l < G_N_ELEMENTS(lists); l++) {
+		for (guint i = 0; !found && i < lists[l].values->len; i++) {
+			g_autofree char *key = strcmp(lists[l].kind, "email") == 0
+						       ? normalize_email(g_ptr_array_index(lists[l].values, i))
+						       : normalize_url(g_ptr_array_index(lists[l].values, i));
+			bind_text(stmt, 1, lists[l].kind);
+			bind_text(stmt, 2, key);
+			if (sqlite3_step(stmt) == SQLITE_ROW)
+				found = sqlite3_column_int64(stmt, 0);
+			sqlite3_reset(stmt);
+		}
+	}
+	return found;
+}
+
+static gboolean add_identifiers(Store *store, gint64 contact_id, const SourceRecord *record, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "INSERT OR IGNORE INTO identifiers (contact_id, kind, value) VALUES (?1, ?2, ?3)");
+
+	if (record->uid) {
+		sqlite3_bind_int64(stmt, 1, contact_id);
+		bind_text(stmt, 2, "uid");
+		bind_text(stmt, 3, record->uid);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < record->emails->len; i++) {
+		g_autofree char *key = normalize_email(g_ptr_array_index(record->emails, i));
+		sqlite3_bind_int64(stmt, 1, contact_id);
+		bind_text(stmt, 2, "email");
+		bind_text(stmt, 3, key);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+	}
+	for (guint i = 0; i < record->urls->len; i++) {
+		g_autofree char *key = normalize_url(g_ptr_array_index(record->urls, i));
+		sqlite3_bind_int64(stmt, 1, contact_id);
+		bind_text(stmt, 2, "url");
+		bind_text(stmt, 3, key);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The contact row shows what its records say now. */
+static gboolean update_contact_from_record(Store *store, gint64 contact_id, const SourceRecord *record,
+					   GError **error)
+{
+	g_autofree char *name_key = normalize_name(record->name);
+	g_autofree char *categories = join_lines(record->categories);
+	sqlite3_stmt *stmt = prepare(store,
+		"UPDATE contacts SET name = ?2, name_key = ?3, org = ?4, title = ?5, categories = ?6,"
+		" connected_on = coalesce(?7, connected_on), gone = 0 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	bind_text(stmt, 2, record->name);
+	bind_text(stmt, 3, name_key);
+	bind_text(stmt, 4, record->org);
+	bind_text(stmt, 5, record->title);
+	bind_text(stmt, 6, categories);
+	bind_time(stmt, 7, record->connected_on);
+	return step_done(store, stmt, error);
+}
+
+static gboolean create_contact(Store *store, const SourceRecord *record, gint64 now, gint64 *out_id, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "INSERT INTO contacts (name, name_key, first_seen) VALUES ('', '', ?1)");
+	sqlite3_bind_int64(stmt, 1, now);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	*out_id = sqlite3_last_insert_rowid(store->db);
+	return update_contact_from_record(store, *out_id, record, error);
+}
+
+/* Keeps the employment timeline: the same (normalised) organisation and
+ * title extend the current row, anything else closes it and opens one. */
+static gboolean record_employment(Store *store, gint64 contact_id, gint64 source_id, const SourceRecord *record,
+				  gint64 now, GError **error)
+{
+	g_autofree char *org_key = record->org ? normalize_org(record->org) : NULL;
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT id, org_key, coalesce(title, '') FROM employment"
+		" WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
+	gint64 current_id = 0;
+	gboolean same = FALSE;
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	sqlite3_bind_int64(stmt, 2, source_id);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		current_id = sqlite3_column_int64(stmt, 0);
+		g_autofree char *title_key = normalize_name(record->title);
+		g_autofree char *old_title_key = normalize_name((const char *)sqlite3_column_text(stmt, 2));
+		same = org_key && g_strcmp0((const char *)sqlite3_column_text(stmt, 1), org_key) == 0 &&
+		       strcmp(title_key, old_title_key) == 0;
+	}
+	sqlite3_reset(stmt);
+
+	if (same) {
+		stmt = prepare(store, "UPDATE employment SET last_seen = ?2 WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, current_id);
+		sqlite3_bind_int64(stmt, 2, now);
+		return step_done(store, stmt, error);
+	}
+	if (current_id) {
+		stmt = prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, current_id);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+	}
+	if (!org_key)
+		return TRUE;
+	stmt = prepare(store,
+		"INSERT INTO employment (contact_id, source_id, org, org_key, unit, title, first_seen, last_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	sqlite3_bind_int64(stmt, 2, source_id);
+	bind_text(stmt, 3, record->org);
+	bind_text(stmt, 4, org_key);
+	bind_text(stmt, 5, record->unit);
+	bind_text(stmt, 6, record->title);
+	sqlite3_bind_int64(stmt, 7, now);
+	return step_done(store, stmt, error);
+}
+
+static gboolean sync_one_record(Store *store, gint64 source_id, const SourceRecord *record, gint64 now,
+				SyncCounts *counts, GError **error)
+{
+	g_autofree char *fields = record_fields_json(record);
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fields, -1);
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT id, contact_id, hash, gone_at FROM records WHERE source_id = ?1 AND key = ?2");
+	gint64 record_id = 0, contact_id = 0;
+	gboolean was_gone = FALSE, same = FALSE;
+
+	sqlite3_bind_int64(stmt, 1, source_id);
+	bind_text(stmt, 2, record->key);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		record_id = sqlite3_column_int64(stmt, 0);
+		contact_id = sqlite3_column_int64(stmt, 1);
+		same = g_strcmp0((const char *)sqlite3_column_text(stmt, 2), hash) == 0;
+		was_gone = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+	}
+	sqlite3_reset(stmt);
+
+	if (record_id && same && !was_gone) {
+		counts->unchanged++;
+		stmt = prepare(store, "UPDATE records SET last_seen = ?2 WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, record_id);
+		sqlite3_bind_int64(stmt, 2, now);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+		stmt = prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
+		sqlite3_bind_int64(stmt, 1, contact_id);
+		sqlite3_bind_int64(stmt, 2, source_id);
+		sqlite3_bind_int64(stmt, 3, now);
+		return step_done(store, stmt, error);
+	}
+
+	if (!record_id) {
+		contact_id = find_contact_by_identifiers(store, record);
+		if (!contact_id && !create_contact(store, record, now, &contact_id, error))
+			return FALSE;
+		stmt = prepare(store,
+			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+		sqlite3_bind_int64(stmt, 1, source_id);
+		bind_text(stmt, 2, record->key);
+		sqlite3_bind_int64(stmt, 3, contact_id);
+		bind_text(stmt, 4, fields);
+		bind_text(stmt, 5, hash);
+		sqlite3_bind_int64(stmt, 6, now);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+		counts->added++;
+	} else {
+		stmt = prepare(store,
+			"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, record_id);
+		bind_text(stmt, 2, fields);
+		bind_text(stmt, 3, hash);
+		sqlite3_bind_int64(stmt, 4, now);
+		if (!step_done(store, stmt, error))
+			return FALSE;
+		if (was_gone)
+			counts->added++;
+		else
+			counts->updated++;
+	}
+	return update_contact_from_record(store, contact_id, record, error) &&
+	       add_identifiers(store, contact_id, record, error) &&
+	       record_employment(store, contact_id, source_id, record, now, error);
+}
+
+gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now, SyncCounts *counts,
+			    GError **error)
+{
+	SyncCounts local = { 0 };
+
+	if (!exec(store, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	if (!exec(store, "CREATE TEMP TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY); DELETE FROM seen_keys;", error))
+		goto fail;
+
+	sqlite3_stmt *seen = NULL;
+	for (guint i = 0; i < records->len; i++) {
+		const SourceRecord *record = g_ptr_array_index(records, i);
+		seen = prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
+		bind_text(seen, 1, record->key);
+		if (!step_done(store, seen, error))
+			goto fail;
+		if (sqlite3_changes(store->db) == 0) {
+			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
+				    source_id, record->key);
+			continue;
+		}
+		if (!sync_one_record(store, source_id, record, now, &local, error))
+			goto fail;
+	}
+
+	sqlite3_stmt *stmt = prepare(store,
+		"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
+		" AND key NOT IN (SELECT key FROM temp.seen_keys)");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	sqlite3_bind_int64(stmt, 2, now);
+	if (!step_done(store, stmt, error))
+		goto fail;
+	local.gone = sqlite3_changes(store->db);
+	if (!exec(store,
+		  "UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id"
+		  " AND r.gone_at IS NULL) WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id);"
+		  "UPDATE employment SET current = 0 WHERE current = 1 AND EXISTS (SELECT 1 FROM records r"
+		  " WHERE r.contact_id = employment.contact_id AND r.source_id = employment.source_id"
+		  " AND r.gone_at IS NOT NULL);"
+		  "DELETE FROM temp.seen_keys;",
+		  error))
+		goto fail;
+	if (!exec(store, "COMMIT", error))
+		goto fail;
+	if (counts)
+		*counts = local;
+	return TRUE;
+
+fail:
+	exec(store, "ROLLBACK", NULL);
+	return FALSE;
+}
+
+void store_contact_free(StoreContact *contact)
+{
+	if (!contact)
+		return;
+	g_free(contact->name);
+	g_free(contact->org);
+	g_free(contact->title);
+	g_ptr_array_unref(contact->emails);
+	g_ptr_array_unref(contact->urls);
+	g_ptr_array_unref(contact->categories);
+	g_free(contact->tier);
+	g_free(contact);
+}
+
+#define CONTACT_COLUMNS                                                                                   \
+	"SELECT c.id, c.name, c.org, c.title, c.categories, c.cadence_s, c.tier, c.first_seen,"          \
+	" c.connected_on, c.snoozed_until, c.gone, (SELECT max(at) FROM interactions i WHERE i.contact_id = c.id)," \
+	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND d.kind = 'email'),"  \
+	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND d.kind = 'url')"     \
+	" FROM contacts c"
+
+static void split_lines_into(GPtrArray *array, const unsigned char *text)
+{
+	if (!text)
+		return;
+	g_auto(GStrv) parts = g_strsplit((const char *)text, "\n", -1);
+	for (char **p = parts; *p; p++)
+		if (**p)
+			g_ptr_array_add(array, g_strdup(*p));
+}
+
+static StoreContact *contact_from_row(sqlite3_stmt *stmt)
+{
+	StoreContact *contact = g_new0(StoreContact, 1);
+	contact->id = sqlite3_column_int64(stmt, 0);
+	contact->name = column_text(stmt, 1);
+	contact->org = column_text(stmt, 2);
+	contact->title = column_text(stmt, 3);
+	contact->categories = g_ptr_array_new_with_free_func(g_free);
+	split_lines_into(contact->categories, sqlite3_column_text(stmt, 4));
+	contact->cadence_s = sqlite3_column_int64(stmt, 5);
+	contact->tier = column_text(stmt, 6);
+	contact->first_seen = sqlite3_column_int64(stmt, 7);
+	contact->connected_on = sqlite3_column_int64(stmt, 8);
+	contact->snoozed_until = sqlite3_column_int64(stmt, 9);
+	contact->gone = sqlite3_column_int(stmt, 10);
+	contact->last_interaction = sqlite3_column_int64(stmt, 11);
+	contact->emails = g_ptr_array_new_with_free_func(g_free);
+	split_lines_into(contact->emails, sqlite3_column_text(stmt, 12));
+	contact->urls = g_ptr_array_new_with_free_func(g_free);
+	split_lines_into(contact->urls, sqlite3_column_text(stmt, 13));
+	return contact;
+}
+
+GPtrArray *store_contacts_all(Store *store)
+{
+	GPtrArray *contacts = g_ptr_array_new_with_free_func((GDestroyNotify)store_contact_free);
+	sqlite3_stmt *stmt = prepare(store, CONTACT_COLUMNS " ORDER BY c.name_key, c.id");
+
+	while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
+		g_ptr_array_add(contacts, contact_from_row(stmt));
+	if (stmt)
+		sqlite3_reset(stmt);
+	return contacts;
+}
+
+StoreContact *store_contact_get(Store *store, gint64 id)
+{
+	sqlite3_stmt *stmt = prepare(store, CONTACT_COLUMNS " WHERE c.id = ?1");
+	StoreContact *contact = NULL;
+
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		contact = contact_from_row(stmt);
+	sqlite3_reset(stmt);
+	return contact;
+}
+
+GArray *store_contacts_by_email(Store *store, const char *email)
+{
+	g_autofree char *key = normalize_email(email);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT DISTINCT contact_id FROM identifiers WHERE kind = 'email' AND value = ?1 ORDER BY contact_id");
+
+	bind_text(stmt, 1, key);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+		g_array_append_val(ids, id);
+	}
+	sqlite3_reset(stmt);
+	return ids;
+}
+
+gboolean store_contact_set_cadence(Store *store, gint64 contact_id, gint64 cadence_s, const char *tier, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "UPDATE contacts SET cadence_s = ?2, tier = ?3 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	bind_time(stmt, 2, cadence_s);
+	bind_text(stmt, 3, tier);
+	return step_done(store, stmt, error);
+}
+
+gboolean store_contact_set_snooze(Store *store, gint64 contact_id, gint64 until, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "UPDATE contacts SET snoozed_until = ?2 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	bind_time(stmt, 2, until);
+	return step_done(store, stmt, error);
+}
+
+static void set_column_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
+{
+	if (sqlite3_column_type(stmt, column) == SQLITE_NULL)
+		json_object_set_null_member(object, member);
+	else
+		json_object_set_string_member(object, member, (const char *)sqlite3_column_text(stmt, column));
+}
+
+static void set_time_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
+{
+	json_set_time_or_null(object, member, sqlite3_column_int64(stmt, column));
+}
+
+JsonArray *store_contact_fields(Store *store, gint64 contact_id)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT s.name, r.fields, r.gone_at FROM records r JOIN sources s ON s.id = r.source_id"
+		" WHERE r.contact_id = ?1 ORDER BY s.name, r.key");
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		if (!json_parser_load_from_data(parser, (const char *)sqlite3_column_text(stmt, 1), -1, NULL))
+			continue;
+		JsonNode *root = json_parser_get_root(parser);
+		if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+			continue;
+		JsonObject *fields = json_node_get_object(root);
+		g_autoptr(GList) members = json_object_get_members(fields);
+		for (GList *m = members; m; m = m->next) {
+			JsonNode *value = json_object_get_member(fields, m->data);
+			if (JSON_NODE_HOLDS_NULL(value))
+				continue;
+			if (JSON_NODE_HOLDS_ARRAY(value) && json_array_get_length(json_node_get_array(value)) == 0)
+				continue;
+			JsonObject *row = json_object_new();
+			json_object_set_string_member(row, "source", (const char *)sqlite3_column_text(stmt, 0));
+			json_object_set_string_member(row, "field", m->data);
+			json_object_set_member(row, "value", json_node_copy(value));
+			json_object_set_boolean_member(row, "gone", sqlite3_column_type(stmt, 2) != SQLITE_NULL);
+			json_array_add_object_element(out, row);
+		}
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
+JsonArray *store_contact_employment(Store *store, gint64 contact_id)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT e.org, e.unit, e.title, e.first_seen, e.last_seen, s.name, e.current FROM employment e"
+		" JOIN sources s ON s.id = e.source_id WHERE e.contact_id = ?1 ORDER BY e.first_seen, e.id");
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		JsonObject *row = json_object_new();
+		set_column_member(row, "org", stmt, 0);
+		set_column_member(row, "unit", stmt, 1);
+		set_column_member(row, "title", stmt, 2);
+		set_time_member(row, "first_seen", stmt, 3);
+		set_time_member(row, "last_seen", stmt, 4);
+		set_column_member(row, "source", stmt, 5);
+		json_object_set_boolean_member(row, "current", sqlite3_column_int(stmt, 6));
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
+/* ---- interactions ---- */
+
+gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
+			       const char *origin, gint64 *out_id, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"INSERT INTO interactions (contact_id, at, via, note, origin, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	sqlite3_bind_int64(stmt, 2, at);
+	bind_text(stmt, 3, via);
+	bind_text(stmt, 4, note);
+	bind_text(stmt, 5, origin);
+	sqlite3_bind_int64(stmt, 6, g_get_real_time() / G_USEC_PER_SEC);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (out_id)
+		*out_id = sqlite3_last_insert_rowid(store->db);
+	return TRUE;
+}
+
+JsonArray *store_contact_interactions(Store *store, gint64 contact_id)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT id, at, via, note, origin FROM interactions WHERE contact_id = ?1 ORDER BY at DESC, id DESC");
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		JsonObject *row = json_object_new();
+		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
+		set_time_member(row, "at", stmt, 1);
+		set_column_member(row, "via", stmt, 2);
+		set_column_member(row, "note", stmt, 3);
+		set_column_member(row, "origin", stmt, 4);
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
+/* ---- events ---- */
+
+gboolean store_event_add(Store *store, gint64 contact_id, const char *kind, gint64 at, const char *dedup_key,
+			 const char *detail, gint64 *out_id, gboolean *out_created, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"INSERT INTO events (contact_id, kind, at, dedup_key, detail) VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (dedup_key) DO NOTHING");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	bind_text(stmt, 2, kind);
+	sqlite3_bind_int64(stmt, 3, at);
+	bind_text(stmt, 4, dedup_key);
+	bind_text(stmt, 5, detail);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	gboolean created = sqlite3_changes(store->db) > 0;
+	if (out_created)
+		*out_created = created;
+	if (out_id) {
+		stmt = prepare(store, "SELECT id FROM events WHERE dedup_key = ?1");
+		bind_text(stmt, 1, dedup_key);
+		*out_id = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+		sqlite3_reset(stmt);
+	}
+	return TRUE;
+}
+
+gboolean store_event_dismiss(Store *store, gint64 event_id, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "UPDATE events SET dismissed = 1 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, event_id);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (sqlite3_changes(store->db) == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no event %" G_GINT64_FORMAT, event_id);
+		return FALSE;
+	}
+	stmt = prepare(store,
+		"UPDATE nudges SET state = 'dismissed', acted_at = ?2 WHERE event_id = ?1 AND state IN ('pending', 'snoozed', 'shown')");
+	sqlite3_bind_int64(stmt, 1, event_id);
+	sqlite3_bind_int64(stmt, 2, g_get_real_time() / G_USEC_PER_SEC);
+	return step_done(store, stmt, error);
+}
+
+JsonArray *store_events_list(Store *store, gint64 since, const char *kind, gint64 contact_id)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT e.id, e.contact_id, c.name, e.kind, e.at, e.detail, e.dismissed FROM events e"
+		" JOIN contacts c ON c.id = e.contact_id"
+		" WHERE e.at >= ?1 AND (?2 IS NULL OR e.kind = ?2) AND (?3 = 0 OR e.contact_id = ?3)"
+		" ORDER BY e.at DESC, e.id DESC");
+
+	sqlite3_bind_int64(stmt, 1, since);
+	bind_text(stmt, 2, kind);
+	sqlite3_bind_int64(stmt, 3, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		JsonObject *row = json_object_new();
+		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
+		json_object_set_int_member(row, "contact_id", sqlite3_column_int64(stmt, 1));
+		set_column_member(row, "name", stmt, 2);
+		set_column_member(row, "kind", stmt, 3);
+		set_time_member(row, "at", stmt, 4);
+		set_column_member(row, "detail", stmt, 5);
+		json_object_set_boolean_member(row, "dismissed", sqlite3_column_int(stmt, 6));
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
+/* ---- nudges ---- */
+
+void store_nudge_free(StoreNudge *nudge)
+{
+	if (!nudge)
+		return;
+	g_free(nudge->kind);
+	g_free(nudge->event_key);
+	g_free(nudge->state);
+	g_free(nudge->summary);
+	g_free(nudge->body);
+	g_free(nudge);
+}
+
+gboolean store_nudge_add(Store *store, gint64 event_id, gint64 contact_id, gint64 now, gint64 *out_id, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"INSERT INTO nudges (event_id, contact_id, state, created_at) VALUES (?1, ?2, 'pending', ?3)"
+		" ON CONFLICT (event_id) DO NOTHING");
+	sqlite3_bind_int64(stmt, 1, event_id);
+	sqlite3_bind_int64(stmt, 2, contact_id);
+	sqlite3_bind_int64(stmt, 3, now);
+	if (!step_done(store, stmt, error))
+		return FALSE;
+	if (out_id)
+		*out_id = sqlite3_changes(store->db) ? sqlite3_last_insert_rowid(store->db) : 0;
+	return TRUE;
+}
+
+#define NUDGE_COLUMNS                                                                                   \
+	"SELECT n.id, n.event_id, n.contact_id, e.kind, n.state, n.summary, n.body, n.created_at,"     \
+	" n.shown_at, e.at, e.dedup_key FROM nudges n JOIN events e ON e.id = n.event_id"
+
+static StoreNudge *nudge_from_row(sqlite3_stmt *stmt)
+{
+	StoreNudge *nudge = g_new0(StoreNudge, 1);
+	nudge->id = sqlite3_column_int64(stmt, 0);
+	nudge->event_id = sqlite3_column_int64(stmt, 1);
+	nudge->contact_id = sqlite3_column_int64(stmt, 2);
+	nudge->kind = column_text(stmt, 3);
+	nudge->state = column_text(stmt, 4);
+	nudge->summary = column_text(stmt, 5);
+	nudge->body = column_text(stmt, 6);
+	nudge->created_at = sqlite3_column_int64(stmt, 7);
+	nudge->shown_at = sqlite3_column_int64(stmt, 8);
+	nudge->event_at = sqlite3_column_int64(stmt, 9);
+	nudge->event_key = column_text(stmt, 10);
+	return nudge;
+}
+
+StoreNudge *store_nudge_get(Store *store, gint64 nudge_id)
+{
+	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE n.id = ?1");
+	StoreNudge *nudge = NULL;
+
+	sqlite3_bind_int64(stmt, 1, nudge_id);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		nudge = nudge_from_row(stmt);
+	sqlite3_reset(stmt);
+	return nudge;
+}
+
+GPtrArray *store_nudges_in_state(Store *store, const char *state)
+{
+	GPtrArray *nudges = g_ptr_array_new_with_free_func((GDestroyNotify)store_nudge_free);
+	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE ?1 IS NULL OR n.state = ?1 ORDER BY n.id DESC");
+
+	bind_text(stmt, 1, state);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		g_ptr_array_add(nudges, nudge_from_row(stmt));
+	sqlite3_reset(stmt);
+	return nudges;
+}
+
+GPtrArray *store_nudges_shown_since(Store *store, gint64 since)
+{
+	GPtrArray *nudges = g_ptr_array_new_with_free_func((GDestroyNotify)store_nudge_free);
+	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE n.shown_at >= ?1 ORDER BY n.shown_at DESC, n.id DESC");
+
+	sqlite3_bind_int64(stmt, 1, since);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		g_ptr_array_add(nudges, nudge_from_row(stmt));
+	sqlite3_reset(stmt);
+	return nudges;
+}
+
+gboolean store_nudge_set_state(Store *store, gint64 nudge_id, const char *state, gint64 at, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"UPDATE nudges SET state = ?2,"
+		" shown_at = CASE WHEN ?2 = 'shown' THEN ?3 ELSE shown_at END,"
+		" acted_at = CASE WHEN ?2 IN ('acted', 'dismissed', 'snoozed') THEN ?3 ELSE acted_at END"
+		" WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, nudge_id);
+	bind_text(stmt, 2, state);
+	sqlite3_bind_int64(stmt, 3, at);
+	return step_done(store, stmt, error);
+}
+
+gboolean store_nudge_set_text(Store *store, gint64 nudge_id, const char *summary, const char *body, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "UPDATE nudges SET summary = ?2, body = ?3 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, nudge_id);
+	bind_text(stmt, 2, summary);
+	bind_text(stmt, 3, body);
+	return step_done(store, stmt, error);
+}
+
+gboolean store_nudges_close_for_contact(Store *store, gint64 contact_id, const char *new_state, gint64 at, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"UPDATE nudges SET state = ?2, acted_at = ?3 WHERE contact_id = ?1 AND state IN ('pending', 'snoozed')");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	bind_text(stmt, 2, new_state);
+	sqlite3_bind_int64(stmt, 3, at);
+	return step_done(store, stmt, error);
+}
+
+void store_counts(Store *store, StoreCounts *counts)
+{
+	counts->contacts = query_int(store, "SELECT count(*) FROM contacts WHERE gone = 0", 0);
+	counts->gone = query_int(store, "SELECT count(*) FROM contacts WHERE gone = 1", 0);
+	counts->interactions = query_int(store, "SELECT count(*) FROM interactions", 0);
+	counts->events = query_int(store, "SELECT count(*) FROM events", 0);
+	counts->nudges_pending = query_int(store, "SELECT count(*) FROM nudges WHERE state = 'pending'", 0);
+}

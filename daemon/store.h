@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+/* All of SQLite lives behind this door: the rest of the daemon sees plain
+ * structs. Times are Unix seconds; 0 means "none". */
+typedef struct Store Store;
+
+#define STORE_SCHEMA_VERSION 2
+
+/* Opens (creating it and its folder when needed) and migrates the database
+ * forward to STORE_SCHEMA_VERSION. A database written by a newer tiesd is
+ * refused rather than damaged. */
+Store *store_open(const char *path, GError **error);
+/* Same, but migrates only up to TARGET_VERSION: for testing migrations. */
+Store *store_open_at_version(const char *path, int target_version, GError **error);
+void store_close(Store *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Store, store_close)
+int store_schema_version(Store *store);
+const char *store_path(Store *store);
+
+/* ---- sources ---- */
+typedef struct {
+	gint64 id;
+	char *name, *type;
+	gint64 last_sync;
+	char *last_result; /* "ok", "error", or NULL before the first sync */
+	char *last_message;
+	gboolean baseline_done;
+	gint64 contacts; /* records present now */
+} StoreSource;
+
+void store_source_free(StoreSource *source);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreSource, store_source_free)
+/* The source's row, created on first use. */
+gboolean store_source_ensure(Store *store, const char *name, const char *type, gint64 *out_id, GError **error);
+StoreSource *store_source_get(Store *store, const char *name);
+gboolean store_source_set_result(Store *store, gint64 source_id, gint64 at, const char *result,
+				 const char *message, GError **error);
+
+/* One person as one source sees it. */
+typedef struct {
+	char *key;   /* stable within the source (UID, else file and position) */
+	char *name;  /* display name */
+	char *uid;
+	GPtrArray *emails, *urls, *categories; /* char*, never NULL */
+	char *org, *unit, *title;
+	gint64 connected_on;
+	JsonObject *fields; /* everything the source said, for `show` */
+} SourceRecord;
+
+SourceRecord *source_record_new(void);
+void source_record_free(SourceRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SourceRecord, source_record_free)
+
+typedef struct {
+	guint added, updated, gone, unchanged;
+} SyncCounts;
+
+/* Replaces what SOURCE_ID said with RECORDS, in one transaction: new
+ * records become (or join) contacts, changed ones are updated, missing
+ * ones are marked gone with their history kept. */
+gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
+			    SyncCounts *counts, GError **error);
+
+/* ---- contacts ---- */
+typedef struct {
+	gint64 id;
+	char *name, *org, *title;
+	GPtrArray *emails, *urls, *categories; /* char*, never NULL */
+	gint64 cadence_s;      /* set by `tiesctl cadence DURATION`; 0 = not set */
+	char *tier;            /* set by `tiesctl cadence TIER`; NULL = not set */
+	gint64 first_seen, connected_on, snoozed_until, last_interaction;
+	gboolean gone;
+} StoreContact;
+
+void store_contact_free(StoreContact *contact);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreContact, store_contact_free)
+/* Every contact (gone ones too), by name. */
+GPtrArray *store_contacts_all(Store *store);
+StoreContact *store_contact_get(Store *store, gint64 id);
+/* Contacts with this e-mail address (normalised). */
+GArray *store_contacts_by_email(Store *store, const char *email);
+
+gboolean store_contact_set_cadence(Store *store, gint64 contact_id, gint64 cadence_s, const char *tier, GError **error);
+gboolean store_contact_set_snooze(Store *store, gint64 contact_id, gint64 until, GError **error);
+
+/* [{"source","field","value","gone"}] of every record behind the contact. */
+JsonArray *store_contact_fields(Store *store, gint64 contact_id);
+/* [{"org","unit","title","first_seen","last_seen","source"}] oldest first. */
+JsonArray *store_contact_employment(Store *store, gint64 contact_id);
+
+/* ---- interactions ---- */
+gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
+			       const char *origin, gint64 *out_id, GError **error);
+/* [{"id","at","via","note","origin"}] newest first. */
+JsonArray *store_contact_interactions(Store *store, gint64 contact_id);
+
+/* ---- events ---- */
+/* Adds an event unless one with DEDUP_KEY exists; *OUT_CREATED says which. */
+gboolean store_event_add(Store *store, gint64 contact_id, const char *kind, gint64 at, const char *dedup_key,
+			 const char *detail, gint64 *out_id, gboolean *out_created, GError **error);
+/* Marks the event dismissed and withdraws its nudge; FALSE if no such event. */
+gboolean store_event_dismiss(Store *store, gint64 event_id, GError **error);
+/* [{"id","contact_id","name","kind","at","detail","dismissed"}] newest
+ * first; CONTACT_ID 0 = all, KIND NULL = all. */
+JsonArray *store_events_list(Store *store, gint64 since, const char *kind, gint64 contact_id);
+
+/* ---- nudges ---- */
+typedef struct {
+	gint64 id, event_id, contact_id;
+	char *kind;  /* the event's */
+	char *event_key; /* the event's dedup key */
+	char *state; /* pending, shown, acted, snoozed, dismissed, resolved */
+	char *summary, *body;
+	gint64 created_at, shown_at, event_at;
+} StoreNudge;
+
+void store_nudge_free(StoreNudge *nudge);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StoreNudge, store_nudge_free)
+gboolean store_nudge_add(Store *store, gint64 event_id, gint64 contact_id, gint64 now, gint64 *out_id, GError **error);
+StoreNudge *store_nudge_get(Store *store, gint64 nudge_id);
+/* Nudges in STATE (NULL = every state), newest first. */
+GPtrArray *store_nudges_in_state(Store *store, const char *state);
+/* Nudges shown since SINCE, newest first. */
+GPtrArray *store_nudges_shown_since(Store *store, gint64 since);
+gboolean store_nudge_set_state(Store *store, gint64 nudge_id, const char *state, gint64 at, GError **error);
+gboolean store_nudge_set_text(Store *store, gint64 nudge_id, const char *summary, const char *body, GError **error);
+/* Pending or snoozed nudges of CONTACT_ID become NEW_STATE (e.g. after an
+ * interaction made them moot). */
+gboolean store_nudges_close_for_contact(Store *store, gint64 contact_id, const char *new_state, gint64 at, GError **error);
+
+/* ---- counts for `status` ---- */
+typedef struct {
+	gint64 contacts, gone, interactions, events, nudges_pending;
+} StoreCounts;
+void store_counts(Store *store, StoreCounts *counts);
