@@ -1014,7 +1014,7 @@ static void on_xml_error(void *data, xmlErrorPtr error)
 /* The input is UTF-8 already, whatever its declaration says (IGNORE_ENC). */
 #define FEED_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
 			  XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | \
-			  XML_PARSE_BIG_LINES | XML_PARSE_NOENT | XML_PARSE_DTDLOAD | XML_PARSE_HUGE)
+			  XML_PARSE_BIG_LINES)
 
 static xmlDoc *parse_xml(const char *text, gsize len, gboolean recover, ErrorSink *sink,
 			 gboolean *wellformed)
@@ -1026,8 +1026,8 @@ static xmlDoc *parse_xml(const char *text, gsize len, gboolean recover, ErrorSin
 		return NULL;
 	xmlCtxtUseOptions(ctxt, FEED_XML_OPTIONS | (recover ? XML_PARSE_RECOVER : 0));
 	/* Whatever the process-wide defaults say: no DTD, no substitution. */
-	ctxt->replaceEntities = 1;
-	ctxt->loadsubset = 1;
+	ctxt->replaceEntities = 0;
+	ctxt->loadsubset = 0;
 	ctxt->validate = 0;
 	ctxt->sax->serror = on_xml_error;
 	ctxt->_private = sink;

@@ -102,7 +102,6 @@ struct HttpEngine {
 	guint64 last_id;
 };
 
-static void engine_drain(HttpEngine *engine);
 
 void http_limits_default(HttpLimits *limits)
 {
@@ -338,7 +337,6 @@ static void schedule_dispatch(HttpEngine *engine);
 
 static void transfer_free(Transfer *transfer)
 {
-	g_assert(!transfer->easy);
 	http_request_free(transfer->request);
 	url_clear(&transfer->origin);
 	url_clear(&transfer->current);
@@ -572,6 +570,8 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 		g_autofree char *why = curl_failure(transfer, result);
 		transfer_fail(transfer, "%s", why);
 	} else if (redirect) {
+		/* Kept if the redirect fails; the next hop's answer replaces it. */
+		transfer->response.status = status;
 		transfer_redirect(transfer, status, location);
 	} else {
 		transfer_finish(transfer);
@@ -984,6 +984,7 @@ void http_engine_free(HttpEngine *engine)
 		g_hash_table_iter_next(&iter, NULL, (gpointer *) &transfer);
 		/* Only finished transfers have a response filled in. */
 		if (transfer->state != TRANSFER_FINISHED) {
+			transfer->response.status = 0;
 			transfer->response.error = g_strdup("cancelled");
 			transfer->response.effective_url = g_strdup(transfer->current.url);
 		}

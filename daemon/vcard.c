@@ -339,15 +339,15 @@ static void sink_decide(Sink *sink, gboolean final)
 			return;
 		}
 		g_autofree char *meta = g_strndup(h + 5, comma - h - 5);
-		char **parts = g_strsplit(meta, ";", -1);
+		g_auto(GStrv) parts = g_strsplit(meta, ";", -1);
 		gboolean base64 = FALSE;
-		for (guint i = 1; parts[i]; i++)
-			if (g_ascii_strcasecmp(g_strstrip(parts[i]), "base64") == 0)
+		for (guint i = 0; parts[i]; i++) {
+			g_strstrip(parts[i]);
+			if (i == 0 && parts[i][0])
+				sink->mediatype = g_ascii_strdown(parts[i], -1);
+			else if (i > 0 && g_ascii_strcasecmp(parts[i], "base64") == 0)
 				base64 = TRUE;
-		g_strstrip(parts[0]);
-		if (parts[0][0])
-			sink->mediatype = g_ascii_strdown(parts[0], -1);
-		g_strfreev(parts);
+		}
 
 		g_autoptr(GString) rest = g_string_new_len(comma + 1, len - (comma + 1 - h));
 		g_string_truncate(sink->head, 0);

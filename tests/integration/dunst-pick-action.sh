@@ -1,8 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Stands in for dmenu in dunst's context menu: records the menu dunst
-# offered in $1 and chooses the "Reached out" action of the nudge whose
-# summary is named in pick.txt beside it.
+# offered in $1 and chooses the entry that pick.txt beside it names, e.g.
+# "#Reached out (Reach out to 山田 太郎)".
 cat > "$1"
-name=$(cat "$(dirname "$1")/pick.txt")
-grep -m1 -F "#Reached out (Reach out to $name)" "$1"
+grep -m1 -F "$(cat "$(dirname "$1")/pick.txt")" "$1"

@@ -5,7 +5,7 @@
 # daily cap, carry working actions, and are not shown again after a restart.
 . "$TESTS_SRCDIR/integration/lib.sh"
 require python3
-plan 12
+plan 14
 start_desktop
 
 VDIR="$XDG_DATA_HOME/contacts"
@@ -42,7 +42,7 @@ like "the third waits for tomorrow (daily cap)" "$state" "森 さくら:pending:
 is "status counts two shown today" "$(tiesctl --json status | json 'd["nudges_shown_today"]')" 2
 
 # Choose "Reached out" through dunst's own context menu.
-echo "山田 太郎" > "$TEST_DIR/pick.txt"
+echo "#Reached out (Reach out to 山田 太郎)" > "$TEST_DIR/pick.txt"
 dunstctl context
 reached_out() { tiesctl --json show yamada | grep -q '"origin" *: *"notification"'; }
 wait_for 10 reached_out
@@ -51,6 +51,17 @@ is "Reached out recorded an interaction" \
 	"$(tiesctl --json show yamada | json 'd["interactions"][0]["origin"]')" "notification"
 is "and the nudge is marked acted" \
 	"$(tiesctl --json nudges | json '[n["state"] for n in d["nudges"] if n["name"]=="山田 太郎"][0]')" "acted"
+
+# "Snooze a week" on the other one.
+echo "#Snooze a week (Reach out to Ken Suzuki)" > "$TEST_DIR/pick.txt"
+dunstctl context
+snoozed() { [ "$(tiesctl --json show suzuki | json 'd["snoozed_until"] is not None')" = true ]; }
+wait_for 10 snoozed
+until=$(tiesctl --json show suzuki | json 'd["snoozed_until"]')
+in_days=$(( ($(date -d "$until" +%s) - $(date +%s) + 3600) / 86400 ))
+is "Snooze a week snoozes the contact for 7 days" "$in_days" 7
+is "and marks the nudge snoozed" \
+	"$(tiesctl --json show suzuki | json '[e["kind"] for e in d["events"]][0]')+$(tiesctl --json nudges | json '[n["state"] for n in d["nudges"] if n["name"]=="Ken Suzuki"][0]')" "silence+snoozed"
 
 dunstctl close-all
 history=$(dunst_history)

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+#include "http.h"
+
+/* A CardDAV client (RFC 6352) on the daemon's HTTP engine: discovery
+ * (RFC 6764), and per address book an incremental sync (RFC 6578
+ * sync-collection) with a fallback to a listing of ETags plus
+ * addressbook-multiget in small batches. */
+typedef struct CarddavSync CarddavSync;
+
+typedef struct {
+	const char *url;        /* the server, a principal or an address book */
+	const char *username;   /* may be NULL */
+	const char *password;   /* may be NULL; never logged */
+	const char *const *addressbooks; /* names (displayname or last path segment) to read; NULL = all */
+} CarddavAccount;
+
+typedef struct {
+	char *href;  /* path of the card as the server names it */
+	char *etag;
+	char *data;  /* the vCard text */
+} CarddavCard;
+
+typedef struct {
+	char *url;         /* the address book collection, absolute */
+	char *name;        /* its displayname, else its last path segment */
+	char *sync_token;  /* to store for the next sync; NULL when the server has none */
+	gboolean complete; /* TRUE: CARDS plus UNCHANGED is the whole book, anything else is gone;
+	                    * FALSE: CARDS and REMOVED are changes since the token */
+	GPtrArray *cards;     /* CarddavCard*: new or changed cards, with data */
+	GPtrArray *unchanged; /* char* hrefs known (per STATE) and still there, when complete */
+	GPtrArray *removed;   /* char* hrefs, when not complete */
+} CarddavBook;
+
+typedef struct {
+	GPtrArray *books; /* CarddavBook* */
+	char *error;      /* NULL on success; else what went wrong, for people (never the password) */
+	long status;      /* HTTP status of the failing request, 0 when none */
+	guint requests;   /* how many HTTP requests the sync made */
+} CarddavResult;
+
+/* What the previous sync left: sync tokens per address book URL and the
+ * ETag of every card known per href, both borrowed for the call. */
+typedef struct {
+	GHashTable *tokens; /* char* book url -> char* token; may be NULL */
+	GHashTable *etags;  /* char* href -> char* etag; may be NULL */
+} CarddavState;
+
+/* RESULT is the callee's to free with carddav_result_free(). */
+typedef void (*CarddavDoneFunc)(CarddavResult *result, gpointer user_data);
+
+/* Starts a sync; DONE runs once from the main loop (never from inside this
+ * call). ACCOUNT and STATE are copied. */
+CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *account, const CarddavState *state,
+				CarddavDoneFunc done, gpointer user_data);
+/* Stops a sync; its DONE does not run. */
+void carddav_sync_cancel(CarddavSync *sync);
+void carddav_result_free(CarddavResult *result);
