@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 BUILD_DEPS="build-essential autoconf automake pkg-config libglib2.0-dev libjson-glib-dev
  libsqlite3-dev libcurl4-openssl-dev libxml2-dev libnotify-dev libsystemd-dev"
 RUN_DEPS="systemd dbus"
-TEST_DEPS="python3 sqlite3 xvfb dbus-daemon dunst radicale xandikos nginx-light valgrind
+TEST_DEPS="python3 sqlite3 openssl curl xvfb dbus-daemon dunst radicale xandikos nginx-light valgrind
  tzdata"
 
 as_root() {

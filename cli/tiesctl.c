@@ -519,6 +519,7 @@ static JsonObject *build_sync(Invocation *inv, GError **error)
 	json_object_set_array_member(args, "sources", sources);
 	inv->wait = option(inv, "--wait") != NULL;
 	json_object_set_boolean_member(args, "wait", inv->wait);
+	json_object_set_boolean_member(args, "accept", option(inv, "--accept") != NULL);
 	return protocol_request_new("sync", args);
 }
 
@@ -1269,11 +1270,13 @@ static const Command commands[] = {
 	  "List the configured sources: type, interval, last sync, its result, next run,\n"
 	  "contacts and location. Errors and warnings of the last sync follow the table.",
 	  0, 0, { NULL }, { { NULL } }, FALSE, build_plain, render_sources, NULL },
-	{ "sync", "sync [SOURCE...] [--wait]", "sync now (no SOURCE: every source and feed)",
+	{ "sync", "sync [SOURCE...] [--wait] [--accept]", "sync now (no SOURCE: every source and feed)",
 	  "Sync the named sources now, or every source and feed when none is named.",
 	  0, G_MAXUINT, { NULL },
 	  { { "--wait", NULL, "wait until every sync is done, printing each result as it\n"
-			      "arrives; exit 1 if any source failed" },
+			      "arrives; exit 1 if any source failed or was held" },
+	    { "--accept", NULL, "apply a sync that was held for changing or removing too\n"
+				"many contacts at once (see tiesctl status)" },
 	    { NULL } },
 	  FALSE, build_sync, render_sync, sync_status },
 	{ "contacts", "contacts [QUERY] [--overdue] [--tier TIER] [--all]", "find contacts",

@@ -356,6 +356,19 @@ static JsonObject *cmd_events(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	return protocol_result_new(result);
 }
 
+static JsonObject *cmd_who_at(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	const char *org = json_get_string(args, "org");
+
+	if (!org || !*org)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "an organisation is required");
+	g_autofree char *key = normalize_org(org);
+	JsonObject *result = json_object_new();
+	json_object_set_string_member(result, "org", org);
+	json_object_set_array_member(result, "contacts", store_who_at(tiesd->store, key, json_get_bool(args, "past")));
+	return protocol_result_new(result);
+}
+
 static JsonObject *cmd_nudges(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
 {
 	JsonObject *result = json_object_new();
@@ -395,7 +408,7 @@ static JsonObject *cmd_status(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	json_object_set_int_member(result, "nudges_shown_today", nudge_scheduler_shown_today(tiesd->nudges));
 	json_object_set_int_member(result, "max_nudges_per_day", tiesd->config->max_nudges_per_day);
 	json_object_set_array_member(result, "sources", sources_to_json(tiesd->sources));
-	json_object_set_array_member(result, "held_syncs", json_array_new());
+	json_object_set_array_member(result, "held_syncs", store_held_syncs(tiesd->store));
 	return protocol_result_new(result);
 }
 
@@ -435,7 +448,7 @@ static void on_sync_done(const SyncResult *sync, gpointer user_data)
 	if (job->wait) {
 		JsonObject *row = json_object_new();
 		json_object_set_string_member(row, "source", sync->source);
-		json_object_set_string_member(row, "result", sync->ok ? "ok" : "error");
+		json_object_set_string_member(row, "result", sync->held ? "held" : sync->ok ? "ok" : "error");
 		json_set_string_or_null(row, "message", sync->message);
 		json_object_set_int_member(row, "added", sync->counts.added);
 		json_object_set_int_member(row, "updated", sync->counts.updated);
@@ -477,11 +490,12 @@ static JsonObject *start_sync(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	}
 
 	gboolean wait = json_get_bool(args, "wait");
+	gboolean accept = json_get_bool(args, "accept");
 	JsonObject *started = json_object_new();
 	json_object_set_array_member(started, "started", json_array_from_strings(names));
 	if (names->len == 0 || !wait) {
 		for (guint i = 0; i < names->len; i++)
-			sources_sync(tiesd->sources, g_ptr_array_index(names, i), NULL, NULL);
+			sources_sync(tiesd->sources, g_ptr_array_index(names, i), accept, NULL, NULL);
 		if (wait) {
 			json_object_unref(started);
 			started = json_object_new();
@@ -497,7 +511,7 @@ static JsonObject *start_sync(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	job->results = json_array_new();
 	job->wait = TRUE;
 	for (guint i = 0; i < names->len; i++)
-		sources_sync(tiesd->sources, g_ptr_array_index(names, i), on_sync_done, job);
+		sources_sync(tiesd->sources, g_ptr_array_index(names, i), accept, on_sync_done, job);
 	return NULL; /* answered by on_sync_done */
 }
 
@@ -509,7 +523,7 @@ static const struct {
 	{ "contacts", cmd_contacts }, { "show", cmd_show },     { "touch", cmd_touch },
 	{ "cadence", cmd_cadence }, { "snooze", cmd_snooze },   { "dismiss", cmd_dismiss },
 	{ "events", cmd_events },   { "nudges", cmd_nudges },   { "reload", cmd_reload },
-	{ "version", cmd_version },
+	{ "version", cmd_version }, { "who-at", cmd_who_at },
 };
 
 void commands_handle(ControlRequest *request, const char *command, JsonObject *args, gpointer user_data)

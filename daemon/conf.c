@@ -97,6 +97,22 @@ static gboolean set_max_nudges(Config *config, void *section, const char *value,
 	return TRUE;
 }
 
+static gboolean set_hold_share(Config *config, void *section, const char *value, const Where *where, GError **error)
+{
+	guint64 percent;
+	g_autofree char *number = g_strdup(value);
+	gsize len = strlen(number);
+
+	if (len > 0 && number[len - 1] == '%')
+		number[len - 1] = '\0';
+	if (!g_ascii_string_to_unsigned(number, 10, 1, 100, &percent, NULL)) {
+		fail(error, where, "expected a share from 1%% to 100%%, not \"%s\"", value);
+		return FALSE;
+	}
+	config->hold_share = percent / 100.0;
+	return TRUE;
+}
+
 static gboolean set_organization(Config *config, void *section, const char *value, const Where *where, GError **error)
 {
 	g_free(config->organization);
@@ -203,6 +219,7 @@ static const Setting settings[] = {
 	{ SECTION_TIES, "quiet-hours", set_quiet_hours },
 	{ SECTION_TIES, "max-nudges-per-day", set_max_nudges },
 	{ SECTION_TIES, "organization", set_organization },
+	{ SECTION_TIES, "hold-changes-above", set_hold_share },
 	{ SECTION_SOURCE, "type", set_source_type },
 	{ SECTION_SOURCE, "path", set_source_path },
 	{ SECTION_SOURCE, "url", set_source_url },
@@ -273,6 +290,7 @@ static Config *config_new_empty(void)
 	config->quiet_start_min = 21 * 60;
 	config->quiet_end_min = 9 * 60;
 	config->max_nudges_per_day = 3;
+	config->hold_share = 0.30;
 	config->tiers = g_ptr_array_new_with_free_func((GDestroyNotify)tier_config_free);
 	config->sources = g_ptr_array_new_with_free_func((GDestroyNotify)source_config_free);
 	config->feeds = g_ptr_array_new_with_free_func((GDestroyNotify)feed_config_free);

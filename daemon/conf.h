@@ -44,6 +44,7 @@ typedef struct {
 	int quiet_start_min, quiet_end_min; /* local minutes after midnight */
 	int max_nudges_per_day;     /* 0 = no cap */
 	char *organization;         /* the user's own company, for ranking */
+	double hold_share;          /* a sync changing more than this share is held */
 	GPtrArray *tiers;   /* TierConfig* */
 	GPtrArray *sources; /* SourceConfig* */
 	GPtrArray *feeds;   /* FeedConfig* */

@@ -664,9 +664,9 @@ static gboolean label_is(const char *label, const char *name)
 }
 
 /* Decodes strictly; NULL when a byte does not belong to the charset. */
-static char *convert_strict(const char *data, gsize len, const char *label)
+static char *convert_strict(const char *data, gsize len, const char *label, gsize *out_len)
 {
-	return g_convert(data, len, "UTF-8", charset_iconv_name(label), NULL, NULL, NULL);
+	return g_convert(data, len, "UTF-8", charset_iconv_name(label), NULL, out_len, NULL);
 }
 
 /* Unlabelled bytes that are not UTF-8: Japanese blogs are the likely case
@@ -680,7 +680,7 @@ static char *guess_legacy(const char *data, gsize len, const char **used)
 	glong best_score = G_MINLONG;
 
 	for (gsize i = 0; i < G_N_ELEMENTS(candidates); i++) {
-		char *text = convert_strict(data, len, candidates[i]);
+		char *text = convert_strict(data, len, candidates[i], NULL);
 		if (!text)
 			continue;
 		glong score = 0;
@@ -706,9 +706,9 @@ static char *guess_legacy(const char *data, gsize len, const char **used)
 	return charset_to_utf8(data, len, "windows-1252", NULL);
 }
 
-/* Returns the document as UTF-8 (with possibly NUL bytes still in it; the
- * repair pass drops those). *SUSPECT is set when the encoding had to be
- * guessed or the bytes did not fit it. */
+/* Returns the document as UTF-8, *OUT_LEN bytes (a U+0000 of UTF-16 may
+ * still be in it: the repair pass drops it). *SUSPECT is set when the
+ * encoding had to be guessed or the bytes did not fit it. */
 static char *decode_input(const char *data, gsize len, const char *content_type,
 			  ErrorSink *sink, gboolean *suspect, gsize *out_len)
 {
@@ -739,14 +739,30 @@ static char *decode_input(const char *data, gsize len, const char *content_type,
 	len -= skip;
 	char *text;
 	if (wide) {
-		text = convert_strict(data, len, wide);
+		text = convert_strict(data, len, wide, out_len);
 		if (!text) {
 			sink_add(sink, 0, "bytes that are not %s, replaced", wide);
 			*suspect = TRUE;
 			text = charset_to_utf8(data, len, wide, NULL);
+			*out_len = strlen(text);
 		}
-		*out_len = strlen(text);
 		return text;
+	}
+
+	/* NUL is no character of any ASCII-compatible encoding feeds use (no
+	 * multibyte sequence holds a 0 byte), only damage: drop it here, where
+	 * decoders would otherwise cut the text short. */
+	g_autofree char *without_nul = NULL;
+	if (memchr(data, '\0', len)) {
+		without_nul = g_malloc(len);
+		gsize n = 0;
+		for (gsize i = 0; i < len; i++)
+			if (data[i])
+				without_nul[n++] = data[i];
+		sink_add(sink, 0, "%" G_GSIZE_FORMAT " NUL bytes dropped", len - n);
+		*suspect = TRUE;
+		data = without_nul;
+		len = n;
 	}
 
 	g_autofree char *http_label = content_type_charset(content_type);
@@ -770,11 +786,9 @@ static char *decode_input(const char *data, gsize len, const char *content_type,
 		return text;
 	}
 	if (label) {
-		text = convert_strict(data, len, label);
-		if (text) {
-			*out_len = strlen(text);
+		text = convert_strict(data, len, label, out_len);
+		if (text)
 			return text;
-		}
 		g_autoptr(GError) local = NULL;
 		text = charset_to_utf8(data, len, label, &local);
 		if (text) {
@@ -1010,8 +1024,8 @@ static void on_xml_error(void *data, xmlErrorPtr error)
 }
 
 /* No network, no DTD loading, no entity substitution (so no external
- * entity is ever read, and libxml2's amplification limits hold: no HUGE). */
-/* The input is UTF-8 already, whatever its declaration says (IGNORE_ENC). */
+ * entity is ever read, and libxml2's amplification limits hold: no HUGE).
+ * The input is UTF-8 already, whatever its declaration says: IGNORE_ENC. */
 #define FEED_XML_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | \
 			  XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_COMPACT | \
 			  XML_PARSE_BIG_LINES)
@@ -1297,7 +1311,6 @@ static char *node_base(const xmlNode *node, const char *doc_base)
 }
 
 typedef struct {
-	xmlDoc *doc;          /* borrowed */
 	const char *base_url; /* borrowed; may be NULL */
 	ErrorSink *sink;      /* borrowed */
 } Reader;
@@ -1690,7 +1703,7 @@ FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
 	feed->format = format;
 	feed->wellformed_xml = wellformed && !suspect && !repaired;
 	feed->items = g_ptr_array_new_with_free_func((GDestroyNotify)feed_item_free);
-	Reader rd = { .doc = doc, .base_url = base_url, .sink = &sink };
+	Reader rd = { .base_url = base_url, .sink = &sink };
 	if (format == FEED_FORMAT_ATOM10)
 		read_atom(&rd, feed, root, rules);
 	else

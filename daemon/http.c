@@ -102,7 +102,6 @@ struct HttpEngine {
 	guint64 last_id;
 };
 
-
 void http_limits_default(HttpLimits *limits)
 {
 	*limits = (HttpLimits) {
@@ -677,7 +676,6 @@ static struct curl_slist *transfer_header_list(const Transfer *transfer, gboolea
 		g_clear_pointer(&list, curl_slist_free_all);
 	return list;
 }
-
 
 #define SETOPT(option, value) \
 	do { \

@@ -152,6 +152,23 @@ char *nudge_body(const StoreContact *contact, const Cadence *cadence, gint64 now
 	return g_string_free(g_steal_pointer(&body), FALSE);
 }
 
+char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge, gint64 now)
+{
+	if (g_strcmp0(nudge->kind, "silence") == 0 || !nudge->detail)
+		return nudge_body(contact, cadence, now);
+
+	g_autoptr(GString) body = g_string_new(nudge->detail);
+	g_autofree char *ago = duration_format_human(now - nudge->event_at);
+	g_string_append_printf(body, " %s ago", ago);
+	if (contact->last_interaction) {
+		g_autofree char *last = duration_format_human(now - contact->last_interaction);
+		g_string_append_printf(body, " · last contact %s ago", last);
+	} else {
+		g_string_append(body, " · no contact on record");
+	}
+	return g_string_free(g_steal_pointer(&body), FALSE);
+}
+
 /* ---- scheduler ---- */
 
 struct NudgeScheduler {
@@ -442,7 +459,7 @@ static gint64 show_nudges(NudgeScheduler *scheduler, GHashTable *by_id, gint64 n
 			return local_midnight_after(now);
 		Candidate *c = &g_array_index(ranked, Candidate, i);
 		g_autofree char *summary = nudge_summary(c->contact);
-		g_autofree char *body = nudge_body(c->contact, &c->cadence, now);
+		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, now);
 		g_autoptr(GError) error = NULL;
 
 		if (!notifier_show(scheduler->notifier, c->nudge->id, summary, body, open_uri_of(c->contact), &error)) {
@@ -522,6 +539,13 @@ void nudge_scheduler_handle_action(NudgeScheduler *scheduler, gint64 nudge_id, N
 	nudge_scheduler_kick(scheduler);
 }
 
+static const char *reason_of(const Candidate *c)
+{
+	if (strcmp(c->nudge->kind, "silence") != 0 && c->nudge->detail)
+		return c->nudge->detail;
+	return c->rank.known_history ? "overdue" : "overdue, no contact on record";
+}
+
 JsonArray *nudge_scheduler_list(NudgeScheduler *scheduler)
 {
 	gint64 now = now_s();
@@ -535,7 +559,7 @@ JsonArray *nudge_scheduler_list(NudgeScheduler *scheduler)
 	for (guint i = 0; i < ranked->len; i++) {
 		Candidate *c = &g_array_index(ranked, Candidate, i);
 		g_autofree char *summary = nudge_summary(c->contact);
-		g_autofree char *body = nudge_body(c->contact, &c->cadence, now);
+		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, now);
 		JsonObject *row = json_object_new();
 
 		json_object_set_int_member(row, "id", c->nudge->id);
@@ -547,7 +571,7 @@ JsonArray *nudge_scheduler_list(NudgeScheduler *scheduler)
 		json_object_set_int_member(row, "rank", i + 1);
 		json_object_set_string_member(row, "summary", summary);
 		json_object_set_string_member(row, "body", body);
-		json_object_set_string_member(row, "reason", c->rank.known_history ? "overdue" : "overdue, no contact on record");
+		json_object_set_string_member(row, "reason", reason_of(c));
 		json_set_time_or_null(row, "created_at", c->nudge->created_at);
 		json_object_set_null_member(row, "shown_at");
 		json_set_string_or_null(row, "held", held);
@@ -569,7 +593,7 @@ JsonArray *nudge_scheduler_list(NudgeScheduler *scheduler)
 		json_object_set_null_member(row, "rank");
 		json_set_string_or_null(row, "summary", nudge->summary);
 		json_set_string_or_null(row, "body", nudge->body);
-		json_object_set_string_member(row, "reason", "overdue");
+		json_set_string_or_null(row, "reason", strcmp(nudge->kind, "silence") == 0 ? "overdue" : nudge->detail);
 		json_set_time_or_null(row, "created_at", nudge->created_at);
 		json_set_time_or_null(row, "shown_at", nudge->shown_at);
 		json_object_set_null_member(row, "held");

@@ -53,6 +53,9 @@ int nudge_kind_order(const char *kind);
 
 char *nudge_summary(const StoreContact *contact);
 char *nudge_body(const StoreContact *contact, const Cadence *cadence, gint64 now);
+/* The body for NUDGE: nudge_body() for a silence; for a job change or new
+ * role "Joined X as Y 2 days ago · last contact 8 months ago". */
+char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge, gint64 now);
 
 /* ---- the scheduler: raises silence events and shows nudges ---- */
 

@@ -5,7 +5,11 @@
 
 #include <gio/gio.h>
 
+#include "duration.h"
+#include "events.h"
+#include "linkedin.h"
 #include "log.h"
+#include "normalize.h"
 #include "parse-error.h"
 #include "protocol.h"
 #include "source.h"
@@ -15,6 +19,9 @@
 #define MONITOR_SETTLE_MS 300
 /* How many broken cards one sync result names before "and N more". */
 #define MAX_WARNINGS_NAMED 3
+/* Below this many changed or removed contacts a sync is never held: a
+ * small book legitimately loses a third of its cards at once. */
+#define HOLD_MIN_CHANGES 5
 
 typedef struct {
 	SyncDoneFunc done;
@@ -29,6 +36,7 @@ typedef struct {
 	gint64 store_id;
 	gint64 next_run;
 	gboolean running;
+	gboolean accept_next;  /* apply the next sync even if it would be held */
 	guint timer_source;
 	guint settle_source;
 	guint run_source;
@@ -38,6 +46,7 @@ typedef struct {
 
 struct Sources {
 	Store *store; /* borrowed */
+	const Config *config; /* borrowed */
 	SourcesChangedFunc on_changed;
 	gpointer user_data;
 	GPtrArray *list; /* Source*, owned, in config order */
@@ -58,7 +67,7 @@ static void source_free(Source *source)
 	/* Waiters of a source dropped by a reload still get their answer. */
 	for (guint i = 0; i < source->waiters->len; i++) {
 		Waiter *w = &g_array_index(source->waiters, Waiter, i);
-		SyncResult result = { source->name, FALSE, "source removed by a reload", { 0 } };
+		SyncResult result = { source->name, FALSE, FALSE, "source removed by a reload", { 0 } };
 		w->done(&result, w->user_data);
 	}
 	g_array_unref(source->waiters);
@@ -174,6 +183,23 @@ static SourceRecord *record_from_card(VcardContact *card, const char *root)
 	return record;
 }
 
+/* "file:line: message; …; and N more" of the first few PARSE_ERRORS. */
+static char *describe_errors(const GPtrArray *parse_errors, const char *fallback_file)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+
+	for (guint i = 0; i < parse_errors->len; i++) {
+		const ParseError *e = g_ptr_array_index(parse_errors, i);
+		const char *file = e->file ? e->file : fallback_file;
+		log_warning("%s:%u: %s", file, e->line, e->message);
+		if (i < MAX_WARNINGS_NAMED)
+			g_string_append_printf(text, "%s%s:%u: %s", i ? "; " : "", file, e->line, e->message);
+	}
+	if (parse_errors->len > MAX_WARNINGS_NAMED)
+		g_string_append_printf(text, "; and %u more", parse_errors->len - MAX_WARNINGS_NAMED);
+	return text->len ? g_string_free(g_steal_pointer(&text), FALSE) : NULL;
+}
+
 gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out_warnings, GError **error)
 {
 	g_autoptr(VcardResult) result = vcard_result_new();
@@ -184,34 +210,114 @@ gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out
 	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
 	for (guint i = 0; i < result->contacts->len; i++)
 		g_ptr_array_add(records, record_from_card(g_ptr_array_index(result->contacts, i), path));
-
-	g_autoptr(GString) warnings = g_string_new(NULL);
-	for (guint i = 0; i < result->errors->len; i++) {
-		const ParseError *e = g_ptr_array_index(result->errors, i);
-		log_warning("%s:%u: %s", e->file ? e->file : path, e->line, e->message);
-		if (i < MAX_WARNINGS_NAMED)
-			g_string_append_printf(warnings, "%s%s:%u: %s", i ? "; " : "", e->file ? e->file : path,
-					       e->line, e->message);
-	}
-	if (result->errors->len > MAX_WARNINGS_NAMED)
-		g_string_append_printf(warnings, "; and %u more", result->errors->len - MAX_WARNINGS_NAMED);
 	*out_records = records;
-	*out_warnings = warnings->len ? g_string_free(g_steal_pointer(&warnings), FALSE) : NULL;
+	*out_warnings = describe_errors(result->errors, path);
 	return TRUE;
 }
 
-/* ---- running a sync ---- */
+/* ---- LinkedIn exports ---- */
+
+static gboolean has_cjk(const char *text)
+{
+	for (const char *p = text; p && *p; p = g_utf8_next_char(p)) {
+		GUnicodeScript script = g_unichar_get_script(g_utf8_get_char(p));
+		if (script == G_UNICODE_SCRIPT_HAN || script == G_UNICODE_SCRIPT_HIRAGANA ||
+		    script == G_UNICODE_SCRIPT_KATAKANA || script == G_UNICODE_SCRIPT_HANGUL)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* 山田 太郎 family first, Ken Suzuki given first: as each is written. */
+static char *display_name(const char *given, const char *family)
+{
+	if (!given || !family)
+		return g_strdup(given ? given : family);
+	if (has_cjk(given) || has_cjk(family))
+		return g_strdup_printf("%s %s", family, given);
+	return g_strdup_printf("%s %s", given, family);
+}
+
+static SourceRecord *record_from_connection(const LinkedinConnection *row)
+{
+	SourceRecord *record = source_record_new();
+	JsonObject *f = record->fields;
+
+	record->name = display_name(row->first_name, row->last_name);
+	if (!record->name)
+		record->name = g_strdup(row->email ? row->email : "(no name)");
+	if (row->url) {
+		g_autofree char *url_key = normalize_url(row->url);
+		record->key = g_strconcat("url:", url_key, NULL);
+		g_ptr_array_add(record->urls, g_strdup(row->url));
+	} else {
+		g_autofree char *name_key = normalize_name(record->name);
+		record->key = g_strconcat("name:", name_key, NULL);
+	}
+	if (row->email)
+		g_ptr_array_add(record->emails, g_strdup(row->email));
+	record->org = g_strdup(row->company);
+	record->title = g_strdup(row->position);
+	if (row->connected_on) {
+		g_autofree char *midnight = g_strconcat(row->connected_on, "T00:00:00Z", NULL);
+		date_parse_utc(midnight, &record->connected_on);
+	}
+	json_set_string_or_null(f, "fn", record->name);
+	json_set_string_or_null(f, "org", row->company);
+	json_set_string_or_null(f, "title", row->position);
+	json_object_set_array_member(f, "emails", json_array_from_strings(record->emails));
+	json_object_set_array_member(f, "urls", json_array_from_strings(record->urls));
+	json_set_string_or_null(f, "connected_on", row->connected_on);
+	return record;
+}
+
+/* Each message is an interaction with the contacts in it, found by their
+ * profile URL; the user's own URL matches nobody. */
+static guint import_messages(Store *store, const char *source, const GPtrArray *messages)
+{
+	guint added = 0;
+
+	for (guint i = 0; i < messages->len; i++) {
+		const LinkedinMessage *m = g_ptr_array_index(messages, i);
+		g_autoptr(GPtrArray) urls = g_ptr_array_new();
+
+		if (m->sender_url)
+			g_ptr_array_add(urls, m->sender_url);
+		for (guint j = 0; j < m->recipient_urls->len; j++)
+			g_ptr_array_add(urls, g_ptr_array_index(m->recipient_urls, j));
+		for (guint j = 0; j < urls->len; j++) {
+			g_autofree char *url_key = normalize_url(g_ptr_array_index(urls, j));
+			gint64 contact_id = store_contact_by_identifier(store, "url", url_key);
+			g_autoptr(GError) error = NULL;
+			gint64 id = 0;
+			if (!contact_id)
+				continue;
+			g_autofree char *key = g_strdup_printf("linkedin:%s:%s:%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+							       source, m->conversation_id ? m->conversation_id : "",
+							       m->date, contact_id);
+			if (!store_interaction_import(store, contact_id, m->date, "linkedin", NULL, "linkedin", key, &id,
+						      &error))
+				log_error("source %s: %s", source, error->message);
+			else if (id)
+				added++;
+		}
+	}
+	return added;
+}
+
+/* ---- running a sync ---- *//* ---- running a sync ---- */
 
 static void schedule_next(Source *source);
 
-static void finish(Source *source, gboolean ok, const char *message, const SyncCounts *counts)
+static void finish(Source *source, gboolean ok, gboolean held, const char *message, const SyncCounts *counts)
 {
 	Sources *sources = source->sources;
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	g_autoptr(GError) error = NULL;
-	SyncResult result = { source->name, ok, message, *counts };
+	SyncResult result = { source->name, ok, held, message, *counts };
+	const char *state = held ? "held" : ok ? "ok" : "error";
 
-	if (!store_source_set_result(sources->store, source->store_id, now, ok ? "ok" : "error", message, &error))
+	if (!store_source_set_result(sources->store, source->store_id, now, state, message, &error))
 		log_error("source %s: cannot record the result: %s", source->name, error->message);
 	if (ok)
 		log_info("source %s: %u added, %u updated, %u gone, %u unchanged%s%s", source->name, counts->added,
@@ -232,24 +338,70 @@ static void finish(Source *source, gboolean ok, const char *message, const SyncC
 		sources->on_changed(sources->user_data);
 }
 
+/* The common end of every kind of sync: store RECORDS (taken), raise the
+ * events the changes call for, or hold a sync that changes too much. */
+static void apply_records(Source *source, GPtrArray *records, const char *warnings)
+{
+	Sources *sources = source->sources;
+	SyncPolicy policy = { sources->config->hold_share, HOLD_MIN_CHANGES, source->accept_next };
+	SyncOutcome outcome = { 0 };
+	g_autoptr(GError) error = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	source->accept_next = FALSE;
+	if (!store_sync_records(sources->store, source->store_id, records, now, &policy, &outcome, &error)) {
+		SyncCounts none = { 0 };
+		finish(source, FALSE, FALSE, error->message, &none);
+		g_ptr_array_unref(records);
+		return;
+	}
+	g_ptr_array_unref(records);
+	if (outcome.held) {
+		log_warning("source %s: sync held: %s", source->name, outcome.held_reason);
+		finish(source, FALSE, TRUE, outcome.held_reason, &outcome.counts);
+	} else {
+		events_record_changes(sources->store, source->name, outcome.changes, now);
+		finish(source, TRUE, FALSE, warnings, &outcome.counts);
+	}
+	sync_outcome_clear(&outcome);
+}
+
 static void run_vcard(Source *source)
 {
-	g_autoptr(GPtrArray) records = NULL;
+	GPtrArray *records = NULL;
 	g_autofree char *warnings = NULL;
 	g_autoptr(GError) error = NULL;
-	SyncCounts counts = { 0 };
+	SyncCounts none = { 0 };
 
-	if (!vcard_source_read(source->location, &records, &warnings, &error)) {
-		/* What is stored stays: an unreadable path is not an empty book. */
-		finish(source, FALSE, error->message, &counts);
+	/* What is stored stays when the path cannot be read: an unreadable
+	 * path is not an empty book. */
+	if (!vcard_source_read(source->location, &records, &warnings, &error))
+		finish(source, FALSE, FALSE, error->message, &none);
+	else
+		apply_records(source, records, warnings);
+}
+
+static void run_linkedin(Source *source)
+{
+	g_autoptr(LinkedinExport) export = linkedin_export_new();
+	g_autoptr(GError) error = NULL;
+	SyncCounts none = { 0 };
+
+	if (!linkedin_parse_path(source->location, export, &error)) {
+		finish(source, FALSE, FALSE, error->message, &none);
 		return;
 	}
-	if (!store_sync_records(source->sources->store, source->store_id, records,
-				g_get_real_time() / G_USEC_PER_SEC, &counts, &error)) {
-		finish(source, FALSE, error->message, &counts);
-		return;
+	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
+	for (guint i = 0; i < export->connections->len; i++)
+		g_ptr_array_add(records, record_from_connection(g_ptr_array_index(export->connections, i)));
+	g_autofree char *warnings = describe_errors(export->errors, source->location);
+	apply_records(source, records, warnings);
+	guint added = import_messages(source->sources->store, source->name, export->messages);
+	if (added) {
+		log_info("source %s: %u interactions from messages", source->name, added);
+		if (source->sources->on_changed)
+			source->sources->on_changed(source->sources->user_data);
 	}
-	finish(source, TRUE, warnings, &counts);
 }
 
 static gboolean on_run(gpointer user_data)
@@ -263,11 +415,13 @@ static gboolean on_run(gpointer user_data)
 	case SOURCE_TYPE_VCARD:
 		run_vcard(source);
 		break;
-	case SOURCE_TYPE_CARDDAV:
-	case SOURCE_TYPE_LINKEDIN: {
+	case SOURCE_TYPE_LINKEDIN:
+		run_linkedin(source);
+		break;
+	case SOURCE_TYPE_CARDDAV: {
 		g_autofree char *message = g_strdup_printf("%s sources are not available in ties %s",
 							   source->type, PACKAGE_VERSION);
-		finish(source, FALSE, message, &none);
+		finish(source, FALSE, FALSE, message, &none);
 		break;
 	}
 	}
@@ -343,6 +497,7 @@ static gboolean same_settings(const Source *source, const SourceConfig *config)
 
 void sources_set_config(Sources *sources, const Config *config)
 {
+	sources->config = config;
 	GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
 
 	for (guint i = 0; i < config->sources->len; i++) {
@@ -368,7 +523,7 @@ void sources_set_config(Sources *sources, const Config *config)
 			source_free(source);
 			continue;
 		}
-		if (source->kind == SOURCE_TYPE_VCARD)
+		if (source->kind != SOURCE_TYPE_CARDDAV)
 			watch(source);
 		g_ptr_array_add(list, source);
 		start(source);
@@ -377,12 +532,13 @@ void sources_set_config(Sources *sources, const Config *config)
 	sources->list = list;
 }
 
-void sources_sync(Sources *sources, const char *name, SyncDoneFunc done, gpointer user_data)
+void sources_sync(Sources *sources, const char *name, gboolean accept, SyncDoneFunc done, gpointer user_data)
 {
 	Source *source = find(sources, name);
 
 	if (!source)
 		return;
+	source->accept_next |= accept;
 	if (done) {
 		Waiter w = { done, user_data };
 		g_array_append_val(source->waiters, w);
@@ -405,7 +561,10 @@ JsonArray *sources_to_json(Sources *sources)
 		json_object_set_int_member(row, "interval_s", source->interval_s);
 		json_set_time_or_null(row, "last_sync", stored ? stored->last_sync : 0);
 		json_set_string_or_null(row, "last_result", stored ? stored->last_result : NULL);
-		gboolean failed = stored && g_strcmp0(stored->last_result, "error") == 0;
+		gint64 held_since = 0;
+		g_autofree char *held = store_source_held(sources->store, source->store_id, &held_since);
+		json_set_string_or_null(row, "held", held);
+		gboolean failed = stored && g_strcmp0(stored->last_result, "ok") != 0;
 		json_set_string_or_null(row, "last_error", failed ? stored->last_message : NULL);
 		json_set_string_or_null(row, "last_message", stored ? stored->last_message : NULL);
 		json_set_time_or_null(row, "next_run", source->running || source->run_source ? 0 : source->next_run);

@@ -14,6 +14,7 @@ typedef struct Sources Sources;
 typedef struct {
 	const char *source; /* borrowed for the callback's duration */
 	gboolean ok;
+	gboolean held;      /* ok is FALSE: the sync changed too much and waits for --accept */
 	const char *message; /* NULL when there is nothing to say */
 	SyncCounts counts;
 } SyncResult;
@@ -32,13 +33,14 @@ void sources_set_config(Sources *sources, const Config *config);
 
 gboolean sources_exists(Sources *sources, const char *name);
 /* Syncs NAME as soon as possible (joining a sync already running); DONE
- * (may be NULL) runs once from the main loop when it has finished. */
-void sources_sync(Sources *sources, const char *name, SyncDoneFunc done, gpointer user_data);
+ * (may be NULL) runs once from the main loop when it has finished. ACCEPT
+ * applies a sync that would otherwise be held for changing too much. */
+void sources_sync(Sources *sources, const char *name, gboolean accept, SyncDoneFunc done, gpointer user_data);
 /* Names of every source, in config order. */
 GPtrArray *sources_names(Sources *sources);
 /* [SOURCE] as doc/protocol.md describes. */
 JsonArray *sources_to_json(Sources *sources);
 
-/* The records a vCard file or vdir gives (for the vcard source and for
- * `tiesd --parse`). Broken cards are described in *OUT_WARNINGS. */
+/* The records a vCard file or vdir gives. Broken cards are described in
+ * *OUT_WARNINGS. */
 gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out_warnings, GError **error);

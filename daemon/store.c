@@ -109,9 +109,20 @@ static const char *const migrations[] = {
 	"  current INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX employment_contact ON employment(contact_id);"
 	"CREATE INDEX employment_org ON employment(org_key);",
+
+	/* 2 -> 3: syncs held for changing too much at once */
+	"ALTER TABLE sources ADD COLUMN held_since INTEGER;"
+	"ALTER TABLE sources ADD COLUMN held_reason TEXT;"
+	/* interactions imported from a source carry a key, so that a
+	 * re-import adds nothing twice */
+	"ALTER TABLE interactions ADD COLUMN origin_key TEXT;"
+	"CREATE UNIQUE INDEX interactions_origin_key ON interactions(origin_key) WHERE origin_key IS NOT NULL;",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
+
+static void set_column_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column);
+static void set_time_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column);
 
 static void set_db_error(GError **error, Store *store, const char *what)
 {
@@ -521,28 +532,45 @@ static gboolean create_contact(Store *store, const SourceRecord *record, gint64 
 
 /* Keeps the employment timeline: the same (normalised) organisation and
  * title extend the current row, anything else closes it and opens one. */
+void employment_change_free(EmploymentChange *change)
+{
+	if (!change)
+		return;
+	g_free(change->old_org);
+	g_free(change->old_title);
+	g_free(change->org);
+	g_free(change->org_key);
+	g_free(change->title);
+	g_free(change);
+}
+
+/* Keeps the employment timeline: the same (normalised) organisation and
+ * title extend the current row, anything else closes it and opens one.
+ * A move from one organisation, or title, to another is added to CHANGES. */
 static gboolean record_employment(Store *store, gint64 contact_id, gint64 source_id, const SourceRecord *record,
-				  gint64 now, GError **error)
+				  gint64 now, GPtrArray *changes, GError **error)
 {
 	g_autofree char *org_key = record->org ? normalize_org(record->org) : NULL;
+	g_autofree char *title_key = normalize_name(record->title);
+	g_autofree char *old_org = NULL, *old_org_key = NULL, *old_title = NULL;
 	sqlite3_stmt *stmt = prepare(store,
-		"SELECT id, org_key, coalesce(title, '') FROM employment"
+		"SELECT id, org_key, org, title FROM employment"
 		" WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
 	gint64 current_id = 0;
-	gboolean same = FALSE;
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, source_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		current_id = sqlite3_column_int64(stmt, 0);
-		g_autofree char *title_key = normalize_name(record->title);
-		g_autofree char *old_title_key = normalize_name((const char *)sqlite3_column_text(stmt, 2));
-		same = org_key && g_strcmp0((const char *)sqlite3_column_text(stmt, 1), org_key) == 0 &&
-		       strcmp(title_key, old_title_key) == 0;
+		old_org_key = column_text(stmt, 1);
+		old_org = column_text(stmt, 2);
+		old_title = column_text(stmt, 3);
 	}
 	sqlite3_reset(stmt);
 
-	if (same) {
+	g_autofree char *old_title_key = normalize_name(old_title);
+	gboolean same_org = org_key && g_strcmp0(old_org_key, org_key) == 0;
+	if (current_id && same_org && strcmp(title_key, old_title_key) == 0) {
 		stmt = prepare(store, "UPDATE employment SET last_seen = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, current_id);
 		sqlite3_bind_int64(stmt, 2, now);
@@ -556,6 +584,17 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 	}
 	if (!org_key)
 		return TRUE;
+	if (current_id && changes) {
+		EmploymentChange *change = g_new0(EmploymentChange, 1);
+		change->contact_id = contact_id;
+		change->new_org = !same_org;
+		change->old_org = g_steal_pointer(&old_org);
+		change->old_title = g_steal_pointer(&old_title);
+		change->org = g_strdup(record->org);
+		change->org_key = g_strdup(org_key);
+		change->title = g_strdup(record->title);
+		g_ptr_array_add(changes, change);
+	}
 	stmt = prepare(store,
 		"INSERT INTO employment (contact_id, source_id, org, org_key, unit, title, first_seen, last_seen)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
@@ -570,7 +609,7 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 }
 
 static gboolean sync_one_record(Store *store, gint64 source_id, const SourceRecord *record, gint64 now,
-				SyncCounts *counts, GError **error)
+				SyncCounts *counts, GPtrArray *changes, GError **error)
 {
 	g_autofree char *fields = record_fields_json(record);
 	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fields, -1);
@@ -635,43 +674,89 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 	}
 	return update_contact_from_record(store, contact_id, record, error) &&
 	       add_identifiers(store, contact_id, record, error) &&
-	       record_employment(store, contact_id, source_id, record, now, error);
+	       record_employment(store, contact_id, source_id, record, now, was_gone ? NULL : changes, error);
 }
 
-gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now, SyncCounts *counts,
-			    GError **error)
+void sync_outcome_clear(SyncOutcome *outcome)
 {
-	SyncCounts local = { 0 };
+	g_clear_pointer(&outcome->held_reason, g_free);
+	g_clear_pointer(&outcome->changes, g_ptr_array_unref);
+}
 
+static gboolean set_held(Store *store, gint64 source_id, gint64 since, const char *reason, GError **error)
+{
+	sqlite3_stmt *stmt = prepare(store, "UPDATE sources SET held_since = ?2, held_reason = ?3 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	bind_time(stmt, 2, since);
+	bind_text(stmt, 3, reason);
+	return step_done(store, stmt, error);
+}
+
+gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
+			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error)
+{
+	SyncCounts counts = { 0 };
+	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
+	sqlite3_stmt *stmt;
+
+	memset(outcome, 0, sizeof *outcome);
 	if (!exec(store, "BEGIN IMMEDIATE", error))
 		return FALSE;
 	if (!exec(store, "CREATE TEMP TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY); DELETE FROM seen_keys;", error))
 		goto fail;
 
-	sqlite3_stmt *seen = NULL;
+	stmt = prepare(store, "SELECT baseline_done, (SELECT count(*) FROM records r WHERE r.source_id = s.id"
+			      " AND r.gone_at IS NULL) FROM sources s WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	gboolean baseline_done = FALSE;
+	gint64 present = 0;
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		baseline_done = sqlite3_column_int(stmt, 0);
+		present = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_reset(stmt);
+
 	for (guint i = 0; i < records->len; i++) {
 		const SourceRecord *record = g_ptr_array_index(records, i);
-		seen = prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
-		bind_text(seen, 1, record->key);
-		if (!step_done(store, seen, error))
+		stmt = prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
+		bind_text(stmt, 1, record->key);
+		if (!step_done(store, stmt, error))
 			goto fail;
 		if (sqlite3_changes(store->db) == 0) {
 			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
 				    source_id, record->key);
 			continue;
 		}
-		if (!sync_one_record(store, source_id, record, now, &local, error))
+		if (!sync_one_record(store, source_id, record, now, &counts, changes, error))
 			goto fail;
 	}
 
-	sqlite3_stmt *stmt = prepare(store,
+	stmt = prepare(store,
 		"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
 		" AND key NOT IN (SELECT key FROM temp.seen_keys)");
 	sqlite3_bind_int64(stmt, 1, source_id);
 	sqlite3_bind_int64(stmt, 2, now);
 	if (!step_done(store, stmt, error))
 		goto fail;
-	local.gone = sqlite3_changes(store->db);
+	counts.gone = sqlite3_changes(store->db);
+
+	/* A server glitch (an empty or rewritten address book) must not delete
+	 * history or raise a storm of events: such a sync is held. */
+	guint touched = counts.updated + counts.gone;
+	if (policy && !policy->accept && baseline_done && present > 0 && touched >= policy->hold_min &&
+	    (double)touched / (double)present > policy->hold_share) {
+		exec(store, "ROLLBACK", NULL);
+		outcome->held = TRUE;
+		outcome->held_reason = g_strdup_printf(
+			"would change %u and remove %u of %" G_GINT64_FORMAT " contacts (more than %.0f%%); "
+			"`tiesctl sync --accept` applies it",
+			counts.updated, counts.gone, present, policy->hold_share * 100);
+		outcome->counts = counts;
+		if (!set_held(store, source_id, now, outcome->held_reason, error))
+			return FALSE;
+		return TRUE;
+	}
+
 	if (!exec(store,
 		  "UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id"
 		  " AND r.gone_at IS NULL) WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id);"
@@ -679,17 +764,52 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 		  " WHERE r.contact_id = employment.contact_id AND r.source_id = employment.source_id"
 		  " AND r.gone_at IS NOT NULL);"
 		  "DELETE FROM temp.seen_keys;",
-		  error))
+		  error) ||
+	    !set_held(store, source_id, 0, NULL, error))
 		goto fail;
 	if (!exec(store, "COMMIT", error))
 		goto fail;
-	if (counts)
-		*counts = local;
+	outcome->counts = counts;
+	if (!baseline_done)
+		g_ptr_array_set_size(changes, 0); /* the first sync records, it raises nothing */
+	outcome->changes = g_steal_pointer(&changes);
 	return TRUE;
 
 fail:
 	exec(store, "ROLLBACK", NULL);
 	return FALSE;
+}
+
+char *store_source_held(Store *store, gint64 source_id, gint64 *out_since)
+{
+	sqlite3_stmt *stmt = prepare(store, "SELECT held_reason, held_since FROM sources WHERE id = ?1 AND held_since IS NOT NULL");
+	char *reason = NULL;
+
+	sqlite3_bind_int64(stmt, 1, source_id);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		reason = column_text(stmt, 0);
+		if (out_since)
+			*out_since = sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_reset(stmt);
+	return reason;
+}
+
+JsonArray *store_held_syncs(Store *store)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT name, held_reason, held_since FROM sources WHERE held_since IS NOT NULL ORDER BY name");
+
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		JsonObject *row = json_object_new();
+		set_column_member(row, "source", stmt, 0);
+		set_column_member(row, "reason", stmt, 1);
+		set_time_member(row, "since", stmt, 2);
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
 }
 
 void store_contact_free(StoreContact *contact)
@@ -874,24 +994,77 @@ JsonArray *store_contact_employment(Store *store, gint64 contact_id)
 	return out;
 }
 
+JsonArray *store_who_at(Store *store, const char *org_key, gboolean past)
+{
+	/* One row per contact: the latest title there, the whole span seen. */
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT c.id, c.name, e.org, e.title, max(e.current = 1 AND c.gone = 0 AND r.gone_at IS NULL),"
+		" min(e.first_seen), max(e.last_seen)"
+		" FROM employment e JOIN contacts c ON c.id = e.contact_id"
+		" LEFT JOIN records r ON r.contact_id = e.contact_id AND r.source_id = e.source_id"
+		" WHERE e.org_key = ?1 GROUP BY c.id ORDER BY 5 DESC, c.name_key");
+	JsonArray *out = json_array_new();
+
+	bind_text(stmt, 1, org_key);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		gboolean current = sqlite3_column_int(stmt, 4);
+		if (!current && !past)
+			continue;
+		JsonObject *row = json_object_new();
+		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
+		set_column_member(row, "name", stmt, 1);
+		set_column_member(row, "org", stmt, 2);
+		set_column_member(row, "title", stmt, 3);
+		json_object_set_boolean_member(row, "current", current);
+		set_time_member(row, "first_seen", stmt, 5);
+		set_time_member(row, "last_seen", stmt, 6);
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
 /* ---- interactions ---- */
 
 gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
 			       const char *origin, gint64 *out_id, GError **error)
 {
+	return store_interaction_import(store, contact_id, at, via, note, origin, NULL, out_id, error);
+}
+
+gboolean store_interaction_import(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
+				  const char *origin, const char *origin_key, gint64 *out_id, GError **error)
+{
 	sqlite3_stmt *stmt = prepare(store,
-		"INSERT INTO interactions (contact_id, at, via, note, origin, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+		"INSERT INTO interactions (contact_id, at, via, note, origin, recorded_at, origin_key)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, at);
 	bind_text(stmt, 3, via);
 	bind_text(stmt, 4, note);
 	bind_text(stmt, 5, origin);
 	sqlite3_bind_int64(stmt, 6, g_get_real_time() / G_USEC_PER_SEC);
+	bind_text(stmt, 7, origin_key);
 	if (!step_done(store, stmt, error))
 		return FALSE;
 	if (out_id)
-		*out_id = sqlite3_last_insert_rowid(store->db);
+		*out_id = sqlite3_changes(store->db) ? sqlite3_last_insert_rowid(store->db) : 0;
 	return TRUE;
+}
+
+gint64 store_contact_by_identifier(Store *store, const char *kind, const char *value)
+{
+	sqlite3_stmt *stmt = prepare(store,
+		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
+		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
+	gint64 id = 0;
+
+	bind_text(stmt, 1, kind);
+	bind_text(stmt, 2, value);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return id;
 }
 
 JsonArray *store_contact_interactions(Store *store, gint64 contact_id)
@@ -993,6 +1166,7 @@ void store_nudge_free(StoreNudge *nudge)
 		return;
 	g_free(nudge->kind);
 	g_free(nudge->event_key);
+	g_free(nudge->detail);
 	g_free(nudge->state);
 	g_free(nudge->summary);
 	g_free(nudge->body);
@@ -1016,7 +1190,7 @@ gboolean store_nudge_add(Store *store, gint64 event_id, gint64 contact_id, gint6
 
 #define NUDGE_COLUMNS                                                                                   \
 	"SELECT n.id, n.event_id, n.contact_id, e.kind, n.state, n.summary, n.body, n.created_at,"     \
-	" n.shown_at, e.at, e.dedup_key FROM nudges n JOIN events e ON e.id = n.event_id"
+	" n.shown_at, e.at, e.dedup_key, e.detail FROM nudges n JOIN events e ON e.id = n.event_id"
 
 static StoreNudge *nudge_from_row(sqlite3_stmt *stmt)
 {
@@ -1032,6 +1206,7 @@ static StoreNudge *nudge_from_row(sqlite3_stmt *stmt)
 	nudge->shown_at = sqlite3_column_int64(stmt, 8);
 	nudge->event_at = sqlite3_column_int64(stmt, 9);
 	nudge->event_key = column_text(stmt, 10);
+	nudge->detail = column_text(stmt, 11);
 	return nudge;
 }
 

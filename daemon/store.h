@@ -8,7 +8,7 @@
  * structs. Times are Unix seconds; 0 means "none". */
 typedef struct Store Store;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Opens (creating it and its folder when needed) and migrates the database
  * forward to STORE_SCHEMA_VERSION. A database written by a newer tiesd is
@@ -59,11 +59,44 @@ typedef struct {
 	guint added, updated, gone, unchanged;
 } SyncCounts;
 
+/* A move seen in a sync: a new organisation, or a new title at the same one. */
+typedef struct {
+	gint64 contact_id;
+	gboolean new_org;       /* FALSE: same organisation, new title */
+	char *old_org, *old_title;
+	char *org, *org_key, *title;
+} EmploymentChange;
+
+void employment_change_free(EmploymentChange *change);
+
+typedef struct {
+	/* Hold the sync when it would change or remove more than this share
+	 * of the source's records (and at least HOLD_MIN of them). */
+	double hold_share;
+	guint hold_min;
+	gboolean accept;        /* apply even so (`tiesctl sync --accept`) */
+} SyncPolicy;
+
+typedef struct {
+	SyncCounts counts;
+	gboolean held;          /* nothing was written */
+	char *held_reason;      /* why, for `tiesctl status` */
+	GPtrArray *changes;     /* EmploymentChange*; empty on the first sync (the silent baseline) */
+} SyncOutcome;
+
+void sync_outcome_clear(SyncOutcome *outcome);
+
 /* Replaces what SOURCE_ID said with RECORDS, in one transaction: new
  * records become (or join) contacts, changed ones are updated, missing
- * ones are marked gone with their history kept. */
+ * ones are marked gone with their history kept. A sync past POLICY's
+ * share is rolled back and recorded as held on the source. */
 gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
-			    SyncCounts *counts, GError **error);
+			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error);
+
+/* The hold recorded on a source (NULL when none), and its time. */
+char *store_source_held(Store *store, gint64 source_id, gint64 *out_since);
+/* [{"source","reason","since"}] of every held source. */
+JsonArray *store_held_syncs(Store *store);
 
 /* ---- contacts ---- */
 typedef struct {
@@ -92,9 +125,20 @@ JsonArray *store_contact_fields(Store *store, gint64 contact_id);
 /* [{"org","unit","title","first_seen","last_seen","source"}] oldest first. */
 JsonArray *store_contact_employment(Store *store, gint64 contact_id);
 
+/* Who is (and, with PAST, was) at the organisation ORG_KEY (normalised):
+ * [{"id","name","org","title","current","first_seen","last_seen"}], current first. */
+JsonArray *store_who_at(Store *store, const char *org_key, gboolean past);
+
 /* ---- interactions ---- */
 gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
 			       const char *origin, gint64 *out_id, GError **error);
+/* The same, for interactions a source gives again on every sync:
+ * ORIGIN_KEY (may be NULL) makes the second import a no-op (*OUT_ID 0). */
+gboolean store_interaction_import(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
+				  const char *origin, const char *origin_key, gint64 *out_id, GError **error);
+/* The contact an identifier (kind "uid", "email" or "url", value
+ * normalised) belongs to, or 0. */
+gint64 store_contact_by_identifier(Store *store, const char *kind, const char *value);
 /* [{"id","at","via","note","origin"}] newest first. */
 JsonArray *store_contact_interactions(Store *store, gint64 contact_id);
 
@@ -113,6 +157,7 @@ typedef struct {
 	gint64 id, event_id, contact_id;
 	char *kind;  /* the event's */
 	char *event_key; /* the event's dedup key */
+	char *detail;    /* the event's, e.g. "Joined 株式会社ABC as 部長" */
 	char *state; /* pending, shown, acted, snoozed, dismissed, resolved */
 	char *summary, *body;
 	gint64 created_at, shown_at, event_at;

@@ -672,11 +672,16 @@ static gboolean take_fold(Parser *ps, Logical *lg)
 }
 
 /* Old Android phones end a line of a 2.1 value with '\' and go on on the
- * next line: an escaped line break. */
+ * next line: an escaped line break. Not in Shift_JIS and the like, where a
+ * line may end with a character whose second byte is 0x5C. */
 static gboolean take_backslash_break(Parser *ps, Logical *lg)
 {
 	const GString *t = lg->text;
+	const char *charset = param_get(lg->params, "CHARSET");
 	gsize n = 0;
+
+	if (charset && g_ascii_strcasecmp(charset_iconv_name(charset), "UTF-8") != 0)
+		return FALSE;
 
 	while (n < t->len - lg->value_start && t->str[t->len - 1 - n] == '\\')
 		n++;

@@ -24,21 +24,21 @@ typedef struct {
 	GPtrArray *org_units; /* char*, never NULL */
 	char *title, *nickname, *note, *uid, *kind, *rev;
 	GPtrArray *nicknames;       /* char*, never NULL; nickname is the first */
-	GPtrArray *emails;          /* char*, never NULL, lower-cased domain kept as written */
+	GPtrArray *emails;          /* char*, never NULL; as written, "mailto:" stripped, each once */
 	GPtrArray *tels;            /* char*, never NULL */
 	GPtrArray *urls;            /* char*, never NULL */
 	GPtrArray *categories;      /* char*, never NULL */
 	GPtrArray *social_profiles; /* VcardSocialProfile*, never NULL */
 	char *bday;        /* "YYYY-MM-DD" or "--MM-DD" */
 	char *anniversary; /* same */
-	gboolean has_photo;
+	gboolean has_photo;    /* embedded (PHOTO, else X-MS-CARDPICTURE) or a URL */
 	char *photo_mediatype; /* e.g. "image/jpeg"; may be NULL */
 	gsize photo_bytes;     /* decoded size */
 	char *photo_sha256;    /* hex of the decoded bytes; NULL for a URL */
 	char *photo_uri;       /* a photo given by URL instead of embedded; may be NULL */
 	char *file;    /* where the card was read from; may be NULL */
 	guint line;    /* line of its BEGIN:VCARD */
-	guint index;   /* 0-based position of the card in its file */
+	guint index;   /* 0-based position of the card in its file, skipped cards counted */
 } VcardContact;
 
 typedef struct {
@@ -61,5 +61,6 @@ void vcard_parse_buffer(const char *data, gsize len, const char *file, VcardResu
  * order. Returns FALSE with ERROR only when PATH itself cannot be read. */
 gboolean vcard_parse_path(const char *path, VcardResult *result, GError **error);
 
-/* The shape of `tiesd --parse=vcard` (SPEC §6). */
+/* The shape of `tiesd --parse=vcard` (SPEC §6), with "tels" and "rev" too,
+ * and a photo's "uri" beside "mediatype", "bytes" and "sha256". */
 JsonNode *vcard_result_to_json(const VcardResult *result);

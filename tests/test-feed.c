@@ -889,13 +889,16 @@ static void test_external_entity(void)
 		g_test_skip("no /etc/passwd with a root entry to leak");
 		return;
 	}
-	g_autoptr(FeedDocument) doc = parse_data_file("xxe.xml", NULL, NULL);
-	g_autofree char *all = doc_everything(doc);
+	static const char *const files[] = { "xxe.xml", "xxe-parameter.xml" };
+	for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autoptr(FeedDocument) doc = parse_data_file(files[i], NULL, NULL);
+		g_autofree char *all = doc_everything(doc);
 
-	g_assert_null(strstr(all, "root:"));
-	g_assert_cmpstr(doc->title, ==, "Feed");
-	g_assert_cmpuint(doc->items->len, ==, 1);
-	g_assert_cmpstr(item_at(doc, 0)->title, ==, "Item");
+		g_assert_null(strstr(all, "root:"));
+		g_assert_cmpstr(doc->title, ==, "Feed");
+		g_assert_cmpuint(doc->items->len, ==, 1);
+		g_assert_cmpstr(item_at(doc, 0)->title, ==, "Item");
+	}
 }
 
 static void test_not_a_feed(void)
@@ -944,6 +947,15 @@ static void test_control_characters(void)
 	g_assert_no_error(error);
 	g_assert_cmpstr(doc->title, ==, "abc");
 	g_assert_false(doc->wellformed_xml);
+
+	/* A NUL byte does not cut a legacy-encoded text short. */
+	static const char latin[] = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss><channel>"
+				    "<title>caf\xe9\0s</title><link>http://a.example/</link></channel></rss>";
+	g_autoptr(FeedDocument) doc2 = feed_parse(latin, sizeof latin - 1, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(doc2->title, ==, "cafés");
+	g_assert_cmpstr(doc2->link, ==, "http://a.example/");
+	g_assert_false(doc2->wellformed_xml);
 }
 
 /* ---- Limits ------------------------------------------------------------- */

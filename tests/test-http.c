@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
@@ -561,12 +560,17 @@ static void test_truncated(void)
 static void test_too_large(void)
 {
 	HttpEngine *engine = engine_with(0, 1000, 0, TEST_MAX_REDIRECTS);
-	Result declared = { 0 }, chunked = { 0 }, exact = { 0 }, capped = { 0 };
+	Result declared = { 0 }, announced = { 0 }, chunked = { 0 }, exact = { 0 }, capped = { 0 };
 
 	/* Refused by its Content-Length, and without one while it streams. */
 	get_py(engine, "/big/5000", &declared);
 	g_assert_cmpstr(declared.error, ==, "response larger than 1000 bytes");
 	g_assert_null(declared.body);
+
+	gint64 start = g_get_monotonic_time();
+	get_py(engine, "/declared", &announced);
+	g_assert_cmpstr(announced.error, ==, "response larger than 1000 bytes");
+	g_assert_cmpint(g_get_monotonic_time() - start, <, 2 * G_USEC_PER_SEC);
 
 	get_py(engine, "/chunked/5000", &chunked);
 	g_assert_cmpstr(chunked.error, ==, "response larger than 1000 bytes");
@@ -583,6 +587,7 @@ static void test_too_large(void)
 	g_assert_cmpstr(capped.error, ==, "response larger than 100 bytes");
 
 	result_clear(&declared);
+	result_clear(&announced);
 	result_clear(&chunked);
 	result_clear(&exact);
 	result_clear(&capped);

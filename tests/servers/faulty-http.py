@@ -130,6 +130,17 @@ class Handler(BaseHTTPRequestHandler):
     def page_big(self, args):
         self.reply(200, b"x" * int(args[0]))
 
+    def page_declared(self, args):
+        # Announces a huge body, then stalls: only a check of the
+        # Content-Length ends this quickly.
+        self.send_response(200)
+        self.send_header("Content-Length", str(10 ** 9))
+        self.end_headers()
+        self.wfile.write(b"z" * 10)
+        self.wfile.flush()
+        time.sleep(3)
+        self.close_connection = True
+
     def page_chunked(self, args):
         size = int(args[0])
         self.send_response(200)
