@@ -9,7 +9,8 @@
 
 #include "jobpost.h"
 
-#define SHIPPED_RULES PKGDATADIR "/jobpost.rules"
+/* The source copy: PKGDATADIR is where it is installed, after the tests. */
+#define SHIPPED_RULES SRCDIR "/daemon/jobpost.rules"
 #define LABELLED SRCDIR "/tests/data/jobpost/labelled.tsv"
 
 static JobpostRules *shipped_rules(void)

@@ -50,19 +50,19 @@ like "the broken card is reported with file and line" "$message" "b.vcf:1: "
 
 # Garbage on the socket gets an error, and the connection keeps serving.
 out=$(printf 'hello\n{"version":1,"command":"version"}\n' | raw send-lines)
-like "garbage gets a bad-request error" "$(echo "$out" | sed -n 1p)" '"ok":false.*"code":"bad-request"'
-like "the same connection still answers" "$(echo "$out" | sed -n 2p)" '"ok":true.*"protocol":1'
+like "garbage gets a bad-request error" "$(printf '%s\n' "$out" | sed -n 1p)" '"ok":false.*"code":"bad-request"'
+like "the same connection still answers" "$(printf '%s\n' "$out" | sed -n 2p)" '"ok":true.*"protocol":1'
 out=$(printf '{"version":2,"command":"status"}\n{"version":1,"command":"fly"}\n{"version":1,"command":"show","args":[1]}\n' | raw send-lines)
-like "a wrong protocol version is refused" "$(echo "$out" | sed -n 1p)" '"code":"unsupported-version"'
-like "an unknown command is refused" "$(echo "$out" | sed -n 2p)" '"code":"unknown-command"'
-like "args of the wrong type are refused" "$(echo "$out" | sed -n 3p)" '"code":"bad-request"'
+like "a wrong protocol version is refused" "$(printf '%s\n' "$out" | sed -n 1p)" '"code":"unsupported-version"'
+like "an unknown command is refused" "$(printf '%s\n' "$out" | sed -n 2p)" '"code":"unknown-command"'
+like "args of the wrong type are refused" "$(printf '%s\n' "$out" | sed -n 3p)" '"code":"bad-request"'
 out=$(printf '\377\376{}\n' | raw send-lines)
 like "bytes that are not UTF-8 are refused" "$out" '"code":"bad-request"'
 
 # An oversized request: an error, the connection closed, the daemon alive.
 out=$(raw oversized)
-like "an oversized request gets too-large" "$(echo "$out" | sed -n 1p)" '"code":"too-large"'
-is "and its connection is closed" "$(echo "$out" | sed -n 2p)" "CLOSED"
+like "an oversized request gets too-large" "$(printf '%s\n' "$out" | sed -n 1p)" '"code":"too-large"'
+is "and its connection is closed" "$(printf '%s\n' "$out" | sed -n 2p)" "CLOSED"
 check "the daemon still answers" tiesctl status
 
 # A client that connects and sends nothing holds up nobody.

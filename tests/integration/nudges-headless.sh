@@ -30,9 +30,9 @@ count_pending() { [ "$(tiesctl --json nudges | json 'len([n for n in d["nudges"]
 wait_for 10 count_pending 4
 is "four nudges are pending: known history first, most overdue first" "$(pending)" "山田 太郎,Ole Berg,Ana Silva,Kim Lee"
 nudge=$(tiesctl --json nudges | json 'd["nudges"][0]')
-is "held for want of a notification server" "$(echo "$nudge" | json 'd["held"]')" "no-notification-server"
-is "the summary" "$(echo "$nudge" | json 'd["summary"]')" "Reach out to 山田 太郎"
-like "the body says why" "$(echo "$nudge" | json 'd["body"]')" "株式会社ABC · last contact [0-9]+ (months|year|years) ago · cadence 90d"
+is "held for want of a notification server" "$(printf '%s\n' "$nudge" | json 'd["held"]')" "no-notification-server"
+is "the summary" "$(printf '%s\n' "$nudge" | json 'd["summary"]')" "Reach out to 山田 太郎"
+like "the body says why" "$(printf '%s\n' "$nudge" | json 'd["body"]')" "株式会社ABC · last contact [0-9]+ (months|year|years) ago · cadence 90d"
 is "ranks are 1 to 4" "$(tiesctl --json nudges | json '",".join(str(n["rank"]) for n in d["nudges"])')" "1,2,3,4"
 is "status: no notification server, 4 pending" "$(tiesctl --json status | json 'str(d["notification_server"])+" "+str(d["counts"]["nudges_pending"])')" "False 4"
 like "human output lists them" "$(tiesctl nudges)" "山田 太郎"

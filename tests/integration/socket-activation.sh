@@ -25,6 +25,6 @@ cleanup_pids="$cleanup_pids $activator"
 wait_for 5 test -S "$SOCK"
 if grep -q "tiesd .* started" "$TIESD_LOG" 2>/dev/null; then not_ok "tiesd waits for the first connection"; else ok "tiesd waits for the first connection"; fi
 out=$(tiesctl --json status)
-is "the first tiesctl call is answered" "$(echo "$out" | json 'd["version"]')" "$("$TIESD" --version | cut -d' ' -f2)"
-is "by tiesd itself, in the activator's process" "$(echo "$out" | json 'd["pid"]')" "$activator"
+is "the first tiesctl call is answered" "$(printf '%s\n' "$out" | json 'd["version"]')" "$("$TIESD" --version | cut -d' ' -f2)"
+is "by tiesd itself, in the activator's process" "$(printf '%s\n' "$out" | json 'd["pid"]')" "$activator"
 like "which used the socket it was passed" "$(cat "$TIESD_LOG")" "listening on the socket systemd passed"

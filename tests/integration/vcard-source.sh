@@ -28,12 +28,12 @@ out=$(tiesctl show 田中 2>&1); rc=$?
 is "an ambiguous name is refused (exit 1)" "$rc" 1
 like "naming the candidates" "$out" "matches 2 contacts"
 fields=$(tiesctl --json show yamada@example.com)
-is "show: fields carry their source" "$(echo "$fields" | json '[f["source"] for f in d["fields"] if f["field"]=="org"][0]')" "contacts"
-is "show: the employment history starts" "$(echo "$fields" | json 'd["employment"][0]["org"]+"/"+d["employment"][0]["title"]')" "株式会社ABC/部長"
+is "show: fields carry their source" "$(printf '%s\n' "$fields" | json '[f["source"] for f in d["fields"] if f["field"]=="org"][0]')" "contacts"
+is "show: the employment history starts" "$(printf '%s\n' "$fields" | json 'd["employment"][0]["org"]+"/"+d["employment"][0]["title"]')" "株式会社ABC/部長"
 
 tiesctl touch yamada@example.com --at 2025-01-10 --via meet --note "lunch" >/dev/null
 inter=$(tiesctl --json show yamada@example.com | json 'd["interactions"][0]')
-is "touch --at records the interaction" "$(echo "$inter" | json 'd["at"]+" "+d["via"]+" "+d["note"]')" "2025-01-10T00:00:00Z meet lunch"
+is "touch --at records the interaction" "$(printf '%s\n' "$inter" | json 'd["at"]+" "+d["via"]+" "+d["note"]')" "2025-01-10T00:00:00Z meet lunch"
 out=$(tiesctl touch yamada@example.com --at 2099-01-01 2>&1)
 like "a future interaction is refused" "$out" "in the future"
 
