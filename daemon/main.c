@@ -60,7 +60,7 @@ static int parse_only(const char *kind, const char *path, const char *base_url)
 		g_autoptr(JobpostRules) rules = load_jobpost_rules();
 		if (!g_file_get_contents(path, &data, &len, &error))
 			goto fail;
-		g_autoptr(FeedDocument) doc = feed_parse(data, len, base_url, rules, &error);
+		g_autoptr(FeedDocument) doc = feed_parse_full(data, len, path, base_url, NULL, rules, &error);
 		if (!doc)
 			goto fail;
 		node = feed_document_to_json(doc);

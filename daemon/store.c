@@ -10,15 +10,12 @@
 #include "log.h"
 #include "normalize.h"
 #include "protocol.h"
-#include "store.h"
+#include "store-private.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-struct Store {
-	sqlite3 *db;
-	char *path;
-	GHashTable *statements; /* SQL text (static) -> sqlite3_stmt*, owned */
-};
+/* Defined with the rest of the feed tables' code in store-feeds.c. */
+extern const char store_feeds_schema[];
 
 /* Each entry moves the schema from version i to i + 1. Never edit one that
  * has shipped: add another. */
@@ -117,21 +114,21 @@ static const char *const migrations[] = {
 	 * re-import adds nothing twice */
 	"ALTER TABLE interactions ADD COLUMN origin_key TEXT;"
 	"CREATE UNIQUE INDEX interactions_origin_key ON interactions(origin_key) WHERE origin_key IS NOT NULL;",
+
+	/* 3 -> 4: feeds and their posts (store-feeds.c) */
+	store_feeds_schema,
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
 
-static void set_column_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column);
-static void set_time_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column);
-
-static void set_db_error(GError **error, Store *store, const char *what)
+void db_set_error(GError **error, Store *store, const char *what)
 {
 	g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s: %s", store->path, what,
 		    sqlite3_errmsg(store->db));
 }
 
 /* Prepared once, reset and reused: the statement cache of the store. */
-static sqlite3_stmt *prepare(Store *store, const char *sql)
+sqlite3_stmt *db_prepare(Store *store, const char *sql)
 {
 	sqlite3_stmt *stmt = g_hash_table_lookup(store->statements, sql);
 
@@ -149,7 +146,7 @@ static sqlite3_stmt *prepare(Store *store, const char *sql)
 	return stmt;
 }
 
-static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
+void db_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 {
 	if (text)
 		sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
@@ -157,7 +154,7 @@ static void bind_text(sqlite3_stmt *stmt, int index, const char *text)
 		sqlite3_bind_null(stmt, index);
 }
 
-static void bind_time(sqlite3_stmt *stmt, int index, gint64 value)
+void db_bind_time(sqlite3_stmt *stmt, int index, gint64 value)
 {
 	if (value)
 		sqlite3_bind_int64(stmt, index, value);
@@ -165,14 +162,14 @@ static void bind_time(sqlite3_stmt *stmt, int index, gint64 value)
 		sqlite3_bind_null(stmt, index);
 }
 
-static char *column_text(sqlite3_stmt *stmt, int index)
+char *db_column_text(sqlite3_stmt *stmt, int index)
 {
 	const unsigned char *text = sqlite3_column_text(stmt, index);
 	return text ? g_strdup((const char *)text) : NULL;
 }
 
 /* Runs a statement that returns no rows. */
-static gboolean step_done(Store *store, sqlite3_stmt *stmt, GError **error)
+gboolean db_step_done(Store *store, sqlite3_stmt *stmt, GError **error)
 {
 	if (!stmt) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: bad statement", store->path);
@@ -180,7 +177,7 @@ static gboolean step_done(Store *store, sqlite3_stmt *stmt, GError **error)
 	}
 	int rc = sqlite3_step(stmt);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		set_db_error(error, store, "write failed");
+		db_set_error(error, store, "write failed");
 		sqlite3_reset(stmt);
 		return FALSE;
 	}
@@ -188,7 +185,7 @@ static gboolean step_done(Store *store, sqlite3_stmt *stmt, GError **error)
 	return TRUE;
 }
 
-static gboolean exec(Store *store, const char *sql, GError **error)
+gboolean db_exec(Store *store, const char *sql, GError **error)
 {
 	char *message = NULL;
 	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
@@ -200,9 +197,9 @@ static gboolean exec(Store *store, const char *sql, GError **error)
 	return TRUE;
 }
 
-static gint64 query_int(Store *store, const char *sql, gint64 fallback)
+gint64 db_query_int(Store *store, const char *sql, gint64 fallback)
 {
-	sqlite3_stmt *stmt = prepare(store, sql);
+	sqlite3_stmt *stmt = db_prepare(store, sql);
 	gint64 value = fallback;
 	if (stmt && sqlite3_step(stmt) == SQLITE_ROW)
 		value = sqlite3_column_int64(stmt, 0);
@@ -228,7 +225,7 @@ static gboolean migrate(Store *store, int target, GError **error)
 	int version = store_schema_version(store);
 
 	if (version < 0) {
-		set_db_error(error, store, "cannot read the schema version");
+		db_set_error(error, store, "cannot read the schema version");
 		return FALSE;
 	}
 	if (version > STORE_SCHEMA_VERSION) {
@@ -240,14 +237,14 @@ static gboolean migrate(Store *store, int target, GError **error)
 	}
 	while (version < target) {
 		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", version + 1);
-		if (!exec(store, "BEGIN IMMEDIATE", error))
+		if (!db_exec(store, "BEGIN IMMEDIATE", error))
 			return FALSE;
-		if (!exec(store, migrations[version], error) || !exec(store, bump, error)) {
-			exec(store, "ROLLBACK", NULL);
+		if (!db_exec(store, migrations[version], error) || !db_exec(store, bump, error)) {
+			db_exec(store, "ROLLBACK", NULL);
 			g_prefix_error(error, "migration to schema %d: ", version + 1);
 			return FALSE;
 		}
-		if (!exec(store, "COMMIT", error))
+		if (!db_exec(store, "COMMIT", error))
 			return FALSE;
 		log_info("database %s migrated to schema %d", store->path, version + 1);
 		version++;
@@ -276,13 +273,13 @@ Store *store_open_at_version(const char *path, int target_version, GError **erro
 	store->statements = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, finalize_statement);
 	if (sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
-		set_db_error(error, store, "cannot open");
+		db_set_error(error, store, "cannot open");
 		store_close(store);
 		return NULL;
 	}
 	sqlite3_busy_timeout(store->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(store->db, 1);
-	if (!exec(store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+	if (!db_exec(store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
 		  error) ||
 	    !migrate(store, target_version, error)) {
 		store_close(store);
@@ -328,16 +325,16 @@ void store_source_free(StoreSource *source)
 
 gboolean store_source_ensure(Store *store, const char *name, const char *type, gint64 *out_id, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "INSERT INTO sources (name, type) VALUES (?1, ?2) "
+	sqlite3_stmt *stmt = db_prepare(store, "INSERT INTO sources (name, type) VALUES (?1, ?2) "
 					    "ON CONFLICT (name) DO UPDATE SET type = excluded.type");
-	bind_text(stmt, 1, name);
-	bind_text(stmt, 2, type);
-	if (!step_done(store, stmt, error))
+	db_bind_text(stmt, 1, name);
+	db_bind_text(stmt, 2, type);
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
-	stmt = prepare(store, "SELECT id FROM sources WHERE name = ?1");
-	bind_text(stmt, 1, name);
+	stmt = db_prepare(store, "SELECT id FROM sources WHERE name = ?1");
+	db_bind_text(stmt, 1, name);
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		set_db_error(error, store, "source row missing");
+		db_set_error(error, store, "source row missing");
 		sqlite3_reset(stmt);
 		return FALSE;
 	}
@@ -348,21 +345,21 @@ gboolean store_source_ensure(Store *store, const char *name, const char *type, g
 
 StoreSource *store_source_get(Store *store, const char *name)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT s.id, s.name, s.type, s.last_sync, s.last_result, s.last_message, s.baseline_done,"
 		" (SELECT count(*) FROM records r WHERE r.source_id = s.id AND r.gone_at IS NULL)"
 		" FROM sources s WHERE s.name = ?1");
 	StoreSource *source = NULL;
 
-	bind_text(stmt, 1, name);
+	db_bind_text(stmt, 1, name);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		source = g_new0(StoreSource, 1);
 		source->id = sqlite3_column_int64(stmt, 0);
-		source->name = column_text(stmt, 1);
-		source->type = column_text(stmt, 2);
+		source->name = db_column_text(stmt, 1);
+		source->type = db_column_text(stmt, 2);
 		source->last_sync = sqlite3_column_int64(stmt, 3);
-		source->last_result = column_text(stmt, 4);
-		source->last_message = column_text(stmt, 5);
+		source->last_result = db_column_text(stmt, 4);
+		source->last_message = db_column_text(stmt, 5);
 		source->baseline_done = sqlite3_column_int(stmt, 6);
 		source->contacts = sqlite3_column_int64(stmt, 7);
 	}
@@ -373,14 +370,14 @@ StoreSource *store_source_get(Store *store, const char *name)
 gboolean store_source_set_result(Store *store, gint64 source_id, gint64 at, const char *result,
 				 const char *message, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"UPDATE sources SET last_sync = ?2, last_result = ?3, last_message = ?4,"
 		" baseline_done = baseline_done OR ?3 = 'ok' WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, source_id);
-	bind_time(stmt, 2, at);
-	bind_text(stmt, 3, result);
-	bind_text(stmt, 4, message);
-	return step_done(store, stmt, error);
+	db_bind_time(stmt, 2, at);
+	db_bind_text(stmt, 3, result);
+	db_bind_text(stmt, 4, message);
+	return db_step_done(store, stmt, error);
 }
 
 /* ---- records and contacts ---- */
@@ -439,7 +436,7 @@ static char *join_lines(const GPtrArray *array)
  * belong to, or 0. */
 static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *record)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
 		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
 	gint64 found = 0;
@@ -450,8 +447,8 @@ static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *reco
 	} lists[] = { { "email", record->emails }, { "url", record->urls } };
 
 	if (record->uid) {
-		bind_text(stmt, 1, "uid");
-		bind_text(stmt, 2, record->uid);
+		db_bind_text(stmt, 1, "uid");
+		db_bind_text(stmt, 2, record->uid);
 		if (sqlite3_step(stmt) == SQLITE_ROW)
 			found = sqlite3_column_int64(stmt, 0);
 		sqlite3_reset(stmt);
@@ -461,8 +458,8 @@ static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *reco
 			g_autofree char *key = strcmp(lists[l].kind, "email") == 0
 						       ? normalize_email(g_ptr_array_index(lists[l].values, i))
 						       : normalize_url(g_ptr_array_index(lists[l].values, i));
-			bind_text(stmt, 1, lists[l].kind);
-			bind_text(stmt, 2, key);
+			db_bind_text(stmt, 1, lists[l].kind);
+			db_bind_text(stmt, 2, key);
 			if (sqlite3_step(stmt) == SQLITE_ROW)
 				found = sqlite3_column_int64(stmt, 0);
 			sqlite3_reset(stmt);
@@ -473,29 +470,29 @@ static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *reco
 
 static gboolean add_identifiers(Store *store, gint64 contact_id, const SourceRecord *record, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "INSERT OR IGNORE INTO identifiers (contact_id, kind, value) VALUES (?1, ?2, ?3)");
+	sqlite3_stmt *stmt = db_prepare(store, "INSERT OR IGNORE INTO identifiers (contact_id, kind, value) VALUES (?1, ?2, ?3)");
 
 	if (record->uid) {
 		sqlite3_bind_int64(stmt, 1, contact_id);
-		bind_text(stmt, 2, "uid");
-		bind_text(stmt, 3, record->uid);
-		if (!step_done(store, stmt, error))
+		db_bind_text(stmt, 2, "uid");
+		db_bind_text(stmt, 3, record->uid);
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 	}
 	for (guint i = 0; i < record->emails->len; i++) {
 		g_autofree char *key = normalize_email(g_ptr_array_index(record->emails, i));
 		sqlite3_bind_int64(stmt, 1, contact_id);
-		bind_text(stmt, 2, "email");
-		bind_text(stmt, 3, key);
-		if (!step_done(store, stmt, error))
+		db_bind_text(stmt, 2, "email");
+		db_bind_text(stmt, 3, key);
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 	}
 	for (guint i = 0; i < record->urls->len; i++) {
 		g_autofree char *key = normalize_url(g_ptr_array_index(record->urls, i));
 		sqlite3_bind_int64(stmt, 1, contact_id);
-		bind_text(stmt, 2, "url");
-		bind_text(stmt, 3, key);
-		if (!step_done(store, stmt, error))
+		db_bind_text(stmt, 2, "url");
+		db_bind_text(stmt, 3, key);
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -507,24 +504,24 @@ static gboolean update_contact_from_record(Store *store, gint64 contact_id, cons
 {
 	g_autofree char *name_key = normalize_name(record->name);
 	g_autofree char *categories = join_lines(record->categories);
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"UPDATE contacts SET name = ?2, name_key = ?3, org = ?4, title = ?5, categories = ?6,"
 		" connected_on = coalesce(?7, connected_on), gone = 0 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	bind_text(stmt, 2, record->name);
-	bind_text(stmt, 3, name_key);
-	bind_text(stmt, 4, record->org);
-	bind_text(stmt, 5, record->title);
-	bind_text(stmt, 6, categories);
-	bind_time(stmt, 7, record->connected_on);
-	return step_done(store, stmt, error);
+	db_bind_text(stmt, 2, record->name);
+	db_bind_text(stmt, 3, name_key);
+	db_bind_text(stmt, 4, record->org);
+	db_bind_text(stmt, 5, record->title);
+	db_bind_text(stmt, 6, categories);
+	db_bind_time(stmt, 7, record->connected_on);
+	return db_step_done(store, stmt, error);
 }
 
 static gboolean create_contact(Store *store, const SourceRecord *record, gint64 now, gint64 *out_id, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "INSERT INTO contacts (name, name_key, first_seen) VALUES ('', '', ?1)");
+	sqlite3_stmt *stmt = db_prepare(store, "INSERT INTO contacts (name, name_key, first_seen) VALUES ('', '', ?1)");
 	sqlite3_bind_int64(stmt, 1, now);
-	if (!step_done(store, stmt, error))
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	*out_id = sqlite3_last_insert_rowid(store->db);
 	return update_contact_from_record(store, *out_id, record, error);
@@ -553,7 +550,7 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 	g_autofree char *org_key = record->org ? normalize_org(record->org) : NULL;
 	g_autofree char *title_key = normalize_name(record->title);
 	g_autofree char *old_org = NULL, *old_org_key = NULL, *old_title = NULL;
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT id, org_key, org, title FROM employment"
 		" WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
 	gint64 current_id = 0;
@@ -562,24 +559,24 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 	sqlite3_bind_int64(stmt, 2, source_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		current_id = sqlite3_column_int64(stmt, 0);
-		old_org_key = column_text(stmt, 1);
-		old_org = column_text(stmt, 2);
-		old_title = column_text(stmt, 3);
+		old_org_key = db_column_text(stmt, 1);
+		old_org = db_column_text(stmt, 2);
+		old_title = db_column_text(stmt, 3);
 	}
 	sqlite3_reset(stmt);
 
 	g_autofree char *old_title_key = normalize_name(old_title);
 	gboolean same_org = org_key && g_strcmp0(old_org_key, org_key) == 0;
 	if (current_id && same_org && strcmp(title_key, old_title_key) == 0) {
-		stmt = prepare(store, "UPDATE employment SET last_seen = ?2 WHERE id = ?1");
+		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, current_id);
 		sqlite3_bind_int64(stmt, 2, now);
-		return step_done(store, stmt, error);
+		return db_step_done(store, stmt, error);
 	}
 	if (current_id) {
-		stmt = prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
+		stmt = db_prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, current_id);
-		if (!step_done(store, stmt, error))
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 	}
 	if (!org_key)
@@ -595,17 +592,17 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 		change->title = g_strdup(record->title);
 		g_ptr_array_add(changes, change);
 	}
-	stmt = prepare(store,
+	stmt = db_prepare(store,
 		"INSERT INTO employment (contact_id, source_id, org, org_key, unit, title, first_seen, last_seen)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, source_id);
-	bind_text(stmt, 3, record->org);
-	bind_text(stmt, 4, org_key);
-	bind_text(stmt, 5, record->unit);
-	bind_text(stmt, 6, record->title);
+	db_bind_text(stmt, 3, record->org);
+	db_bind_text(stmt, 4, org_key);
+	db_bind_text(stmt, 5, record->unit);
+	db_bind_text(stmt, 6, record->title);
 	sqlite3_bind_int64(stmt, 7, now);
-	return step_done(store, stmt, error);
+	return db_step_done(store, stmt, error);
 }
 
 static gboolean sync_one_record(Store *store, gint64 source_id, const SourceRecord *record, gint64 now,
@@ -613,13 +610,13 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 {
 	g_autofree char *fields = record_fields_json(record);
 	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fields, -1);
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT id, contact_id, hash, gone_at FROM records WHERE source_id = ?1 AND key = ?2");
 	gint64 record_id = 0, contact_id = 0;
 	gboolean was_gone = FALSE, same = FALSE;
 
 	sqlite3_bind_int64(stmt, 1, source_id);
-	bind_text(stmt, 2, record->key);
+	db_bind_text(stmt, 2, record->key);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		record_id = sqlite3_column_int64(stmt, 0);
 		contact_id = sqlite3_column_int64(stmt, 1);
@@ -630,42 +627,42 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 
 	if (record_id && same && !was_gone) {
 		counts->unchanged++;
-		stmt = prepare(store, "UPDATE records SET last_seen = ?2 WHERE id = ?1");
+		stmt = db_prepare(store, "UPDATE records SET last_seen = ?2 WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, record_id);
 		sqlite3_bind_int64(stmt, 2, now);
-		if (!step_done(store, stmt, error))
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
-		stmt = prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
+		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
 		sqlite3_bind_int64(stmt, 1, contact_id);
 		sqlite3_bind_int64(stmt, 2, source_id);
 		sqlite3_bind_int64(stmt, 3, now);
-		return step_done(store, stmt, error);
+		return db_step_done(store, stmt, error);
 	}
 
 	if (!record_id) {
 		contact_id = find_contact_by_identifiers(store, record);
 		if (!contact_id && !create_contact(store, record, now, &contact_id, error))
 			return FALSE;
-		stmt = prepare(store,
+		stmt = db_prepare(store,
 			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
 		sqlite3_bind_int64(stmt, 1, source_id);
-		bind_text(stmt, 2, record->key);
+		db_bind_text(stmt, 2, record->key);
 		sqlite3_bind_int64(stmt, 3, contact_id);
-		bind_text(stmt, 4, fields);
-		bind_text(stmt, 5, hash);
+		db_bind_text(stmt, 4, fields);
+		db_bind_text(stmt, 5, hash);
 		sqlite3_bind_int64(stmt, 6, now);
-		if (!step_done(store, stmt, error))
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 		counts->added++;
 	} else {
-		stmt = prepare(store,
+		stmt = db_prepare(store,
 			"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, record_id);
-		bind_text(stmt, 2, fields);
-		bind_text(stmt, 3, hash);
+		db_bind_text(stmt, 2, fields);
+		db_bind_text(stmt, 3, hash);
 		sqlite3_bind_int64(stmt, 4, now);
-		if (!step_done(store, stmt, error))
+		if (!db_step_done(store, stmt, error))
 			return FALSE;
 		if (was_gone)
 			counts->added++;
@@ -685,11 +682,11 @@ void sync_outcome_clear(SyncOutcome *outcome)
 
 static gboolean set_held(Store *store, gint64 source_id, gint64 since, const char *reason, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "UPDATE sources SET held_since = ?2, held_reason = ?3 WHERE id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE sources SET held_since = ?2, held_reason = ?3 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, source_id);
-	bind_time(stmt, 2, since);
-	bind_text(stmt, 3, reason);
-	return step_done(store, stmt, error);
+	db_bind_time(stmt, 2, since);
+	db_bind_text(stmt, 3, reason);
+	return db_step_done(store, stmt, error);
 }
 
 gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
@@ -700,12 +697,12 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 	sqlite3_stmt *stmt;
 
 	memset(outcome, 0, sizeof *outcome);
-	if (!exec(store, "BEGIN IMMEDIATE", error))
+	if (!db_exec(store, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	if (!exec(store, "CREATE TEMP TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY); DELETE FROM seen_keys;", error))
+	if (!db_exec(store, "CREATE TEMP TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY); DELETE FROM seen_keys;", error))
 		goto fail;
 
-	stmt = prepare(store, "SELECT baseline_done, (SELECT count(*) FROM records r WHERE r.source_id = s.id"
+	stmt = db_prepare(store, "SELECT baseline_done, (SELECT count(*) FROM records r WHERE r.source_id = s.id"
 			      " AND r.gone_at IS NULL) FROM sources s WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, source_id);
 	gboolean baseline_done = FALSE;
@@ -718,9 +715,9 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 
 	for (guint i = 0; i < records->len; i++) {
 		const SourceRecord *record = g_ptr_array_index(records, i);
-		stmt = prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
-		bind_text(stmt, 1, record->key);
-		if (!step_done(store, stmt, error))
+		stmt = db_prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
+		db_bind_text(stmt, 1, record->key);
+		if (!db_step_done(store, stmt, error))
 			goto fail;
 		if (sqlite3_changes(store->db) == 0) {
 			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
@@ -731,12 +728,12 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 			goto fail;
 	}
 
-	stmt = prepare(store,
+	stmt = db_prepare(store,
 		"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
 		" AND key NOT IN (SELECT key FROM temp.seen_keys)");
 	sqlite3_bind_int64(stmt, 1, source_id);
 	sqlite3_bind_int64(stmt, 2, now);
-	if (!step_done(store, stmt, error))
+	if (!db_step_done(store, stmt, error))
 		goto fail;
 	counts.gone = sqlite3_changes(store->db);
 
@@ -745,7 +742,7 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 	guint touched = counts.updated + counts.gone;
 	if (policy && !policy->accept && baseline_done && present > 0 && touched >= policy->hold_min &&
 	    (double)touched / (double)present > policy->hold_share) {
-		exec(store, "ROLLBACK", NULL);
+		db_exec(store, "ROLLBACK", NULL);
 		outcome->held = TRUE;
 		outcome->held_reason = g_strdup_printf(
 			"would change %u and remove %u of %" G_GINT64_FORMAT " contacts (more than %.0f%%); "
@@ -757,7 +754,7 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 		return TRUE;
 	}
 
-	if (!exec(store,
+	if (!db_exec(store,
 		  "UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id"
 		  " AND r.gone_at IS NULL) WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id);"
 		  "UPDATE employment SET current = 0 WHERE current = 1 AND EXISTS (SELECT 1 FROM records r"
@@ -767,7 +764,7 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 		  error) ||
 	    !set_held(store, source_id, 0, NULL, error))
 		goto fail;
-	if (!exec(store, "COMMIT", error))
+	if (!db_exec(store, "COMMIT", error))
 		goto fail;
 	outcome->counts = counts;
 	if (!baseline_done)
@@ -776,18 +773,18 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 	return TRUE;
 
 fail:
-	exec(store, "ROLLBACK", NULL);
+	db_exec(store, "ROLLBACK", NULL);
 	return FALSE;
 }
 
 char *store_source_held(Store *store, gint64 source_id, gint64 *out_since)
 {
-	sqlite3_stmt *stmt = prepare(store, "SELECT held_reason, held_since FROM sources WHERE id = ?1 AND held_since IS NOT NULL");
+	sqlite3_stmt *stmt = db_prepare(store, "SELECT held_reason, held_since FROM sources WHERE id = ?1 AND held_since IS NOT NULL");
 	char *reason = NULL;
 
 	sqlite3_bind_int64(stmt, 1, source_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		reason = column_text(stmt, 0);
+		reason = db_column_text(stmt, 0);
 		if (out_since)
 			*out_since = sqlite3_column_int64(stmt, 1);
 	}
@@ -798,14 +795,14 @@ char *store_source_held(Store *store, gint64 source_id, gint64 *out_since)
 JsonArray *store_held_syncs(Store *store)
 {
 	JsonArray *out = json_array_new();
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT name, held_reason, held_since FROM sources WHERE held_since IS NOT NULL ORDER BY name");
 
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		JsonObject *row = json_object_new();
-		set_column_member(row, "source", stmt, 0);
-		set_column_member(row, "reason", stmt, 1);
-		set_time_member(row, "since", stmt, 2);
+		db_set_column_member(row, "source", stmt, 0);
+		db_set_column_member(row, "reason", stmt, 1);
+		db_set_time_member(row, "since", stmt, 2);
 		json_array_add_object_element(out, row);
 	}
 	sqlite3_reset(stmt);
@@ -847,13 +844,13 @@ static StoreContact *contact_from_row(sqlite3_stmt *stmt)
 {
 	StoreContact *contact = g_new0(StoreContact, 1);
 	contact->id = sqlite3_column_int64(stmt, 0);
-	contact->name = column_text(stmt, 1);
-	contact->org = column_text(stmt, 2);
-	contact->title = column_text(stmt, 3);
+	contact->name = db_column_text(stmt, 1);
+	contact->org = db_column_text(stmt, 2);
+	contact->title = db_column_text(stmt, 3);
 	contact->categories = g_ptr_array_new_with_free_func(g_free);
 	split_lines_into(contact->categories, sqlite3_column_text(stmt, 4));
 	contact->cadence_s = sqlite3_column_int64(stmt, 5);
-	contact->tier = column_text(stmt, 6);
+	contact->tier = db_column_text(stmt, 6);
 	contact->first_seen = sqlite3_column_int64(stmt, 7);
 	contact->connected_on = sqlite3_column_int64(stmt, 8);
 	contact->snoozed_until = sqlite3_column_int64(stmt, 9);
@@ -869,7 +866,7 @@ static StoreContact *contact_from_row(sqlite3_stmt *stmt)
 GPtrArray *store_contacts_all(Store *store)
 {
 	GPtrArray *contacts = g_ptr_array_new_with_free_func((GDestroyNotify)store_contact_free);
-	sqlite3_stmt *stmt = prepare(store, CONTACT_COLUMNS " ORDER BY c.name_key, c.id");
+	sqlite3_stmt *stmt = db_prepare(store, CONTACT_COLUMNS " ORDER BY c.name_key, c.id");
 
 	while (stmt && sqlite3_step(stmt) == SQLITE_ROW)
 		g_ptr_array_add(contacts, contact_from_row(stmt));
@@ -880,7 +877,7 @@ GPtrArray *store_contacts_all(Store *store)
 
 StoreContact *store_contact_get(Store *store, gint64 id)
 {
-	sqlite3_stmt *stmt = prepare(store, CONTACT_COLUMNS " WHERE c.id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, CONTACT_COLUMNS " WHERE c.id = ?1");
 	StoreContact *contact = NULL;
 
 	sqlite3_bind_int64(stmt, 1, id);
@@ -894,10 +891,10 @@ GArray *store_contacts_by_email(Store *store, const char *email)
 {
 	g_autofree char *key = normalize_email(email);
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT DISTINCT contact_id FROM identifiers WHERE kind = 'email' AND value = ?1 ORDER BY contact_id");
 
-	bind_text(stmt, 1, key);
+	db_bind_text(stmt, 1, key);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		gint64 id = sqlite3_column_int64(stmt, 0);
 		g_array_append_val(ids, id);
@@ -908,22 +905,22 @@ GArray *store_contacts_by_email(Store *store, const char *email)
 
 gboolean store_contact_set_cadence(Store *store, gint64 contact_id, gint64 cadence_s, const char *tier, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "UPDATE contacts SET cadence_s = ?2, tier = ?3 WHERE id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE contacts SET cadence_s = ?2, tier = ?3 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	bind_time(stmt, 2, cadence_s);
-	bind_text(stmt, 3, tier);
-	return step_done(store, stmt, error);
+	db_bind_time(stmt, 2, cadence_s);
+	db_bind_text(stmt, 3, tier);
+	return db_step_done(store, stmt, error);
 }
 
 gboolean store_contact_set_snooze(Store *store, gint64 contact_id, gint64 until, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "UPDATE contacts SET snoozed_until = ?2 WHERE id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE contacts SET snoozed_until = ?2 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	bind_time(stmt, 2, until);
-	return step_done(store, stmt, error);
+	db_bind_time(stmt, 2, until);
+	return db_step_done(store, stmt, error);
 }
 
-static void set_column_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
+void db_set_column_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
 {
 	if (sqlite3_column_type(stmt, column) == SQLITE_NULL)
 		json_object_set_null_member(object, member);
@@ -931,7 +928,7 @@ static void set_column_member(JsonObject *object, const char *member, sqlite3_st
 		json_object_set_string_member(object, member, (const char *)sqlite3_column_text(stmt, column));
 }
 
-static void set_time_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
+void db_set_time_member(JsonObject *object, const char *member, sqlite3_stmt *stmt, int column)
 {
 	json_set_time_or_null(object, member, sqlite3_column_int64(stmt, column));
 }
@@ -939,7 +936,7 @@ static void set_time_member(JsonObject *object, const char *member, sqlite3_stmt
 JsonArray *store_contact_fields(Store *store, gint64 contact_id)
 {
 	JsonArray *out = json_array_new();
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT s.name, r.fields, r.gone_at FROM records r JOIN sources s ON s.id = r.source_id"
 		" WHERE r.contact_id = ?1 ORDER BY s.name, r.key");
 
@@ -974,19 +971,19 @@ JsonArray *store_contact_fields(Store *store, gint64 contact_id)
 JsonArray *store_contact_employment(Store *store, gint64 contact_id)
 {
 	JsonArray *out = json_array_new();
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT e.org, e.unit, e.title, e.first_seen, e.last_seen, s.name, e.current FROM employment e"
 		" JOIN sources s ON s.id = e.source_id WHERE e.contact_id = ?1 ORDER BY e.first_seen, e.id");
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		JsonObject *row = json_object_new();
-		set_column_member(row, "org", stmt, 0);
-		set_column_member(row, "unit", stmt, 1);
-		set_column_member(row, "title", stmt, 2);
-		set_time_member(row, "first_seen", stmt, 3);
-		set_time_member(row, "last_seen", stmt, 4);
-		set_column_member(row, "source", stmt, 5);
+		db_set_column_member(row, "org", stmt, 0);
+		db_set_column_member(row, "unit", stmt, 1);
+		db_set_column_member(row, "title", stmt, 2);
+		db_set_time_member(row, "first_seen", stmt, 3);
+		db_set_time_member(row, "last_seen", stmt, 4);
+		db_set_column_member(row, "source", stmt, 5);
 		json_object_set_boolean_member(row, "current", sqlite3_column_int(stmt, 6));
 		json_array_add_object_element(out, row);
 	}
@@ -997,7 +994,7 @@ JsonArray *store_contact_employment(Store *store, gint64 contact_id)
 JsonArray *store_who_at(Store *store, const char *org_key, gboolean past)
 {
 	/* One row per contact: the latest title there, the whole span seen. */
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT c.id, c.name, e.org, e.title, max(e.current = 1 AND c.gone = 0 AND r.gone_at IS NULL),"
 		" min(e.first_seen), max(e.last_seen)"
 		" FROM employment e JOIN contacts c ON c.id = e.contact_id"
@@ -1005,19 +1002,19 @@ JsonArray *store_who_at(Store *store, const char *org_key, gboolean past)
 		" WHERE e.org_key = ?1 GROUP BY c.id ORDER BY 5 DESC, c.name_key");
 	JsonArray *out = json_array_new();
 
-	bind_text(stmt, 1, org_key);
+	db_bind_text(stmt, 1, org_key);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		gboolean current = sqlite3_column_int(stmt, 4);
 		if (!current && !past)
 			continue;
 		JsonObject *row = json_object_new();
 		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
-		set_column_member(row, "name", stmt, 1);
-		set_column_member(row, "org", stmt, 2);
-		set_column_member(row, "title", stmt, 3);
+		db_set_column_member(row, "name", stmt, 1);
+		db_set_column_member(row, "org", stmt, 2);
+		db_set_column_member(row, "title", stmt, 3);
 		json_object_set_boolean_member(row, "current", current);
-		set_time_member(row, "first_seen", stmt, 5);
-		set_time_member(row, "last_seen", stmt, 6);
+		db_set_time_member(row, "first_seen", stmt, 5);
+		db_set_time_member(row, "last_seen", stmt, 6);
 		json_array_add_object_element(out, row);
 	}
 	sqlite3_reset(stmt);
@@ -1035,17 +1032,17 @@ gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const
 gboolean store_interaction_import(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
 				  const char *origin, const char *origin_key, gint64 *out_id, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"INSERT INTO interactions (contact_id, at, via, note, origin, recorded_at, origin_key)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING");
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, at);
-	bind_text(stmt, 3, via);
-	bind_text(stmt, 4, note);
-	bind_text(stmt, 5, origin);
+	db_bind_text(stmt, 3, via);
+	db_bind_text(stmt, 4, note);
+	db_bind_text(stmt, 5, origin);
 	sqlite3_bind_int64(stmt, 6, g_get_real_time() / G_USEC_PER_SEC);
-	bind_text(stmt, 7, origin_key);
-	if (!step_done(store, stmt, error))
+	db_bind_text(stmt, 7, origin_key);
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	if (out_id)
 		*out_id = sqlite3_changes(store->db) ? sqlite3_last_insert_rowid(store->db) : 0;
@@ -1054,13 +1051,13 @@ gboolean store_interaction_import(Store *store, gint64 contact_id, gint64 at, co
 
 gint64 store_contact_by_identifier(Store *store, const char *kind, const char *value)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
 		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
 	gint64 id = 0;
 
-	bind_text(stmt, 1, kind);
-	bind_text(stmt, 2, value);
+	db_bind_text(stmt, 1, kind);
+	db_bind_text(stmt, 2, value);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		id = sqlite3_column_int64(stmt, 0);
 	sqlite3_reset(stmt);
@@ -1070,17 +1067,17 @@ gint64 store_contact_by_identifier(Store *store, const char *kind, const char *v
 JsonArray *store_contact_interactions(Store *store, gint64 contact_id)
 {
 	JsonArray *out = json_array_new();
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT id, at, via, note, origin FROM interactions WHERE contact_id = ?1 ORDER BY at DESC, id DESC");
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		JsonObject *row = json_object_new();
 		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
-		set_time_member(row, "at", stmt, 1);
-		set_column_member(row, "via", stmt, 2);
-		set_column_member(row, "note", stmt, 3);
-		set_column_member(row, "origin", stmt, 4);
+		db_set_time_member(row, "at", stmt, 1);
+		db_set_column_member(row, "via", stmt, 2);
+		db_set_column_member(row, "note", stmt, 3);
+		db_set_column_member(row, "origin", stmt, 4);
 		json_array_add_object_element(out, row);
 	}
 	sqlite3_reset(stmt);
@@ -1092,22 +1089,22 @@ JsonArray *store_contact_interactions(Store *store, gint64 contact_id)
 gboolean store_event_add(Store *store, gint64 contact_id, const char *kind, gint64 at, const char *dedup_key,
 			 const char *detail, gint64 *out_id, gboolean *out_created, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"INSERT INTO events (contact_id, kind, at, dedup_key, detail) VALUES (?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT (dedup_key) DO NOTHING");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	bind_text(stmt, 2, kind);
+	db_bind_text(stmt, 2, kind);
 	sqlite3_bind_int64(stmt, 3, at);
-	bind_text(stmt, 4, dedup_key);
-	bind_text(stmt, 5, detail);
-	if (!step_done(store, stmt, error))
+	db_bind_text(stmt, 4, dedup_key);
+	db_bind_text(stmt, 5, detail);
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	gboolean created = sqlite3_changes(store->db) > 0;
 	if (out_created)
 		*out_created = created;
 	if (out_id) {
-		stmt = prepare(store, "SELECT id FROM events WHERE dedup_key = ?1");
-		bind_text(stmt, 1, dedup_key);
+		stmt = db_prepare(store, "SELECT id FROM events WHERE dedup_key = ?1");
+		db_bind_text(stmt, 1, dedup_key);
 		*out_id = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
 		sqlite3_reset(stmt);
 	}
@@ -1116,41 +1113,41 @@ gboolean store_event_add(Store *store, gint64 contact_id, const char *kind, gint
 
 gboolean store_event_dismiss(Store *store, gint64 event_id, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "UPDATE events SET dismissed = 1 WHERE id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE events SET dismissed = 1 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, event_id);
-	if (!step_done(store, stmt, error))
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	if (sqlite3_changes(store->db) == 0) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no event %" G_GINT64_FORMAT, event_id);
 		return FALSE;
 	}
-	stmt = prepare(store,
+	stmt = db_prepare(store,
 		"UPDATE nudges SET state = 'dismissed', acted_at = ?2 WHERE event_id = ?1 AND state IN ('pending', 'snoozed', 'shown')");
 	sqlite3_bind_int64(stmt, 1, event_id);
 	sqlite3_bind_int64(stmt, 2, g_get_real_time() / G_USEC_PER_SEC);
-	return step_done(store, stmt, error);
+	return db_step_done(store, stmt, error);
 }
 
 JsonArray *store_events_list(Store *store, gint64 since, const char *kind, gint64 contact_id)
 {
 	JsonArray *out = json_array_new();
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT e.id, e.contact_id, c.name, e.kind, e.at, e.detail, e.dismissed FROM events e"
 		" JOIN contacts c ON c.id = e.contact_id"
 		" WHERE e.at >= ?1 AND (?2 IS NULL OR e.kind = ?2) AND (?3 = 0 OR e.contact_id = ?3)"
 		" ORDER BY e.at DESC, e.id DESC");
 
 	sqlite3_bind_int64(stmt, 1, since);
-	bind_text(stmt, 2, kind);
+	db_bind_text(stmt, 2, kind);
 	sqlite3_bind_int64(stmt, 3, contact_id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		JsonObject *row = json_object_new();
 		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
 		json_object_set_int_member(row, "contact_id", sqlite3_column_int64(stmt, 1));
-		set_column_member(row, "name", stmt, 2);
-		set_column_member(row, "kind", stmt, 3);
-		set_time_member(row, "at", stmt, 4);
-		set_column_member(row, "detail", stmt, 5);
+		db_set_column_member(row, "name", stmt, 2);
+		db_set_column_member(row, "kind", stmt, 3);
+		db_set_time_member(row, "at", stmt, 4);
+		db_set_column_member(row, "detail", stmt, 5);
 		json_object_set_boolean_member(row, "dismissed", sqlite3_column_int(stmt, 6));
 		json_array_add_object_element(out, row);
 	}
@@ -1175,13 +1172,13 @@ void store_nudge_free(StoreNudge *nudge)
 
 gboolean store_nudge_add(Store *store, gint64 event_id, gint64 contact_id, gint64 now, gint64 *out_id, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"INSERT INTO nudges (event_id, contact_id, state, created_at) VALUES (?1, ?2, 'pending', ?3)"
 		" ON CONFLICT (event_id) DO NOTHING");
 	sqlite3_bind_int64(stmt, 1, event_id);
 	sqlite3_bind_int64(stmt, 2, contact_id);
 	sqlite3_bind_int64(stmt, 3, now);
-	if (!step_done(store, stmt, error))
+	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	if (out_id)
 		*out_id = sqlite3_changes(store->db) ? sqlite3_last_insert_rowid(store->db) : 0;
@@ -1198,21 +1195,21 @@ static StoreNudge *nudge_from_row(sqlite3_stmt *stmt)
 	nudge->id = sqlite3_column_int64(stmt, 0);
 	nudge->event_id = sqlite3_column_int64(stmt, 1);
 	nudge->contact_id = sqlite3_column_int64(stmt, 2);
-	nudge->kind = column_text(stmt, 3);
-	nudge->state = column_text(stmt, 4);
-	nudge->summary = column_text(stmt, 5);
-	nudge->body = column_text(stmt, 6);
+	nudge->kind = db_column_text(stmt, 3);
+	nudge->state = db_column_text(stmt, 4);
+	nudge->summary = db_column_text(stmt, 5);
+	nudge->body = db_column_text(stmt, 6);
 	nudge->created_at = sqlite3_column_int64(stmt, 7);
 	nudge->shown_at = sqlite3_column_int64(stmt, 8);
 	nudge->event_at = sqlite3_column_int64(stmt, 9);
-	nudge->event_key = column_text(stmt, 10);
-	nudge->detail = column_text(stmt, 11);
+	nudge->event_key = db_column_text(stmt, 10);
+	nudge->detail = db_column_text(stmt, 11);
 	return nudge;
 }
 
 StoreNudge *store_nudge_get(Store *store, gint64 nudge_id)
 {
-	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE n.id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, NUDGE_COLUMNS " WHERE n.id = ?1");
 	StoreNudge *nudge = NULL;
 
 	sqlite3_bind_int64(stmt, 1, nudge_id);
@@ -1225,9 +1222,9 @@ StoreNudge *store_nudge_get(Store *store, gint64 nudge_id)
 GPtrArray *store_nudges_in_state(Store *store, const char *state)
 {
 	GPtrArray *nudges = g_ptr_array_new_with_free_func((GDestroyNotify)store_nudge_free);
-	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE ?1 IS NULL OR n.state = ?1 ORDER BY n.id DESC");
+	sqlite3_stmt *stmt = db_prepare(store, NUDGE_COLUMNS " WHERE ?1 IS NULL OR n.state = ?1 ORDER BY n.id DESC");
 
-	bind_text(stmt, 1, state);
+	db_bind_text(stmt, 1, state);
 	while (sqlite3_step(stmt) == SQLITE_ROW)
 		g_ptr_array_add(nudges, nudge_from_row(stmt));
 	sqlite3_reset(stmt);
@@ -1237,7 +1234,7 @@ GPtrArray *store_nudges_in_state(Store *store, const char *state)
 GPtrArray *store_nudges_shown_since(Store *store, gint64 since)
 {
 	GPtrArray *nudges = g_ptr_array_new_with_free_func((GDestroyNotify)store_nudge_free);
-	sqlite3_stmt *stmt = prepare(store, NUDGE_COLUMNS " WHERE n.shown_at >= ?1 ORDER BY n.shown_at DESC, n.id DESC");
+	sqlite3_stmt *stmt = db_prepare(store, NUDGE_COLUMNS " WHERE n.shown_at >= ?1 ORDER BY n.shown_at DESC, n.id DESC");
 
 	sqlite3_bind_int64(stmt, 1, since);
 	while (sqlite3_step(stmt) == SQLITE_ROW)
@@ -1248,41 +1245,41 @@ GPtrArray *store_nudges_shown_since(Store *store, gint64 since)
 
 gboolean store_nudge_set_state(Store *store, gint64 nudge_id, const char *state, gint64 at, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"UPDATE nudges SET state = ?2,"
 		" shown_at = CASE WHEN ?2 = 'shown' THEN ?3 ELSE shown_at END,"
 		" acted_at = CASE WHEN ?2 IN ('acted', 'dismissed', 'snoozed') THEN ?3 ELSE acted_at END"
 		" WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, nudge_id);
-	bind_text(stmt, 2, state);
+	db_bind_text(stmt, 2, state);
 	sqlite3_bind_int64(stmt, 3, at);
-	return step_done(store, stmt, error);
+	return db_step_done(store, stmt, error);
 }
 
 gboolean store_nudge_set_text(Store *store, gint64 nudge_id, const char *summary, const char *body, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store, "UPDATE nudges SET summary = ?2, body = ?3 WHERE id = ?1");
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE nudges SET summary = ?2, body = ?3 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, nudge_id);
-	bind_text(stmt, 2, summary);
-	bind_text(stmt, 3, body);
-	return step_done(store, stmt, error);
+	db_bind_text(stmt, 2, summary);
+	db_bind_text(stmt, 3, body);
+	return db_step_done(store, stmt, error);
 }
 
 gboolean store_nudges_close_for_contact(Store *store, gint64 contact_id, const char *new_state, gint64 at, GError **error)
 {
-	sqlite3_stmt *stmt = prepare(store,
+	sqlite3_stmt *stmt = db_prepare(store,
 		"UPDATE nudges SET state = ?2, acted_at = ?3 WHERE contact_id = ?1 AND state IN ('pending', 'snoozed')");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	bind_text(stmt, 2, new_state);
+	db_bind_text(stmt, 2, new_state);
 	sqlite3_bind_int64(stmt, 3, at);
-	return step_done(store, stmt, error);
+	return db_step_done(store, stmt, error);
 }
 
 void store_counts(Store *store, StoreCounts *counts)
 {
-	counts->contacts = query_int(store, "SELECT count(*) FROM contacts WHERE gone = 0", 0);
-	counts->gone = query_int(store, "SELECT count(*) FROM contacts WHERE gone = 1", 0);
-	counts->interactions = query_int(store, "SELECT count(*) FROM interactions", 0);
-	counts->events = query_int(store, "SELECT count(*) FROM events", 0);
-	counts->nudges_pending = query_int(store, "SELECT count(*) FROM nudges WHERE state = 'pending'", 0);
+	counts->contacts = db_query_int(store, "SELECT count(*) FROM contacts WHERE gone = 0", 0);
+	counts->gone = db_query_int(store, "SELECT count(*) FROM contacts WHERE gone = 1", 0);
+	counts->interactions = db_query_int(store, "SELECT count(*) FROM interactions", 0);
+	counts->events = db_query_int(store, "SELECT count(*) FROM events", 0);
+	counts->nudges_pending = db_query_int(store, "SELECT count(*) FROM nudges WHERE state = 'pending'", 0);
 }

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include "store-private.h"
+
+/* Migration 3 -> 4. */
+const char store_feeds_schema[] =
+	"CREATE TABLE feeds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  url TEXT NOT NULL UNIQUE,"
+	"  contact_id INTEGER REFERENCES contacts(id) ON DELETE SET NULL,"
+	"  origin TEXT NOT NULL,"
+	"  title TEXT,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  last_poll INTEGER,"
+	"  last_result TEXT,"
+	"  last_error TEXT,"
+	"  next_poll INTEGER,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  baseline_done INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE posts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,"
+	"  guid TEXT NOT NULL,"
+	"  link TEXT,"
+	"  title TEXT,"
+	"  summary TEXT,"
+	"  published INTEGER,"
+	"  seen_at INTEGER NOT NULL,"
+	"  job_change INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (feed_id, guid));"
+	"CREATE INDEX posts_published ON posts(published);"
+	"CREATE TABLE discoveries ("
+	"  page_url TEXT PRIMARY KEY,"
+	"  checked_at INTEGER NOT NULL,"
+	"  feed_url TEXT);";
