@@ -84,7 +84,12 @@ gboolean tiesd_start(Tiesd *tiesd, Config *config, GError **error)
 	tiesd->notifier = notifier_new(on_action, on_server, tiesd);
 	tiesd->nudges = nudge_scheduler_new(tiesd->store, tiesd->notifier);
 	nudge_scheduler_set_config(tiesd->nudges, config);
-	tiesd->sources = sources_new(tiesd->store, on_sources_changed, tiesd);
+	tiesd->http = http_engine_new(NULL);
+	if (!tiesd->http) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot start the HTTP engine (libcurl)");
+		return FALSE;
+	}
+	tiesd->sources = sources_new(tiesd->store, tiesd->http, on_sources_changed, tiesd);
 	sources_set_config(tiesd->sources, config);
 	nudge_scheduler_kick(tiesd->nudges);
 	return TRUE;
@@ -161,6 +166,7 @@ void tiesd_run(Tiesd *tiesd)
 void tiesd_stop(Tiesd *tiesd)
 {
 	sources_free(tiesd->sources);
+	http_engine_free(tiesd->http);
 	nudge_scheduler_free(tiesd->nudges);
 	notifier_free(tiesd->notifier);
 	control_server_free(tiesd->control);

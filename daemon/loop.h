@@ -5,6 +5,7 @@
 
 #include "conf.h"
 #include "control.h"
+#include "http.h"
 #include "notify.h"
 #include "nudge.h"
 #include "source.h"
@@ -18,6 +19,7 @@ typedef struct {
 	char *default_vdir;
 	Config *config;          /* owned; replaced whole on reload */
 	Store *store;            /* owned */
+	HttpEngine *http;        /* owned: the one curl-multi engine */
 	Notifier *notifier;      /* owned */
 	NudgeScheduler *nudges;  /* owned */
 	Sources *sources;        /* owned */

@@ -5,6 +5,8 @@
 
 #include <gio/gio.h>
 
+#include "carddav.h"
+#include "credentials.h"
 #include "duration.h"
 #include "events.h"
 #include "linkedin.h"
@@ -22,6 +24,10 @@
 /* Below this many changed or removed contacts a sync is never held: a
  * small book legitimately loses a third of its cards at once. */
 #define HOLD_MIN_CHANGES 5
+/* After failures the interval doubles each time, up to this: a wrong
+ * password must not become a retry storm. */
+#define BACKOFF_MAX_S (24 * 3600)
+#define BACKOFF_MAX_DOUBLINGS 10
 
 typedef struct {
 	SyncDoneFunc done;
@@ -33,6 +39,12 @@ typedef struct {
 	char *name, *type, *location;
 	SourceType kind;
 	gint64 interval_s;
+	char *username;          /* carddav */
+	char *password;          /* carddav: inline or from netrc / the command; never logged */
+	char *password_command;  /* carddav */
+	GStrv addressbooks;      /* carddav: the ones to read, NULL = all */
+	guint failures;          /* syncs failed in a row, for the backoff */
+	CarddavSync *carddav;    /* the sync under way; owned by the engine's callbacks */
 	gint64 store_id;
 	gint64 next_run;
 	gboolean running;
@@ -46,6 +58,7 @@ typedef struct {
 
 struct Sources {
 	Store *store; /* borrowed */
+	HttpEngine *http; /* borrowed */
 	const Config *config; /* borrowed */
 	SourcesChangedFunc on_changed;
 	gpointer user_data;
@@ -71,16 +84,25 @@ static void source_free(Source *source)
 		w->done(&result, w->user_data);
 	}
 	g_array_unref(source->waiters);
+	if (source->carddav)
+		carddav_sync_cancel(source->carddav);
+	if (source->password)
+		explicit_bzero(source->password, strlen(source->password));
+	g_free(source->password);
+	g_free(source->username);
+	g_free(source->password_command);
+	g_strfreev(source->addressbooks);
 	g_free(source->name);
 	g_free(source->type);
 	g_free(source->location);
 	g_free(source);
 }
 
-Sources *sources_new(Store *store, SourcesChangedFunc on_changed, gpointer user_data)
+Sources *sources_new(Store *store, HttpEngine *http, SourcesChangedFunc on_changed, gpointer user_data)
 {
 	Sources *sources = g_new0(Sources, 1);
 	sources->store = store;
+	sources->http = http;
 	sources->on_changed = on_changed;
 	sources->user_data = user_data;
 	sources->list = g_ptr_array_new_with_free_func((GDestroyNotify)source_free);
@@ -326,6 +348,7 @@ static void finish(Source *source, gboolean ok, gboolean held, const char *messa
 		log_warning("source %s: %s", source->name, message);
 
 	source->running = FALSE;
+	source->failures = ok || held ? 0 : source->failures + 1;
 	schedule_next(source);
 
 	g_autoptr(GArray) waiters = source->waiters;
@@ -338,9 +361,18 @@ static void finish(Source *source, gboolean ok, gboolean held, const char *messa
 		sources->on_changed(sources->user_data);
 }
 
-/* The common end of every kind of sync: store RECORDS (taken), raise the
+/* The common end of every kind of sync: store the records, raise the
  * events the changes call for, or hold a sync that changes too much. */
+static void apply_batch(Source *source, const SyncBatch *batch, const char *warnings);
+
 static void apply_records(Source *source, GPtrArray *records, const char *warnings)
+{
+	SyncBatch batch = { records, TRUE, NULL, NULL };
+	apply_batch(source, &batch, warnings);
+	g_ptr_array_unref(records);
+}
+
+static void apply_batch(Source *source, const SyncBatch *batch, const char *warnings)
 {
 	Sources *sources = source->sources;
 	SyncPolicy policy = { sources->config->hold_share, HOLD_MIN_CHANGES, source->accept_next };
@@ -349,13 +381,11 @@ static void apply_records(Source *source, GPtrArray *records, const char *warnin
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
 	source->accept_next = FALSE;
-	if (!store_sync_records(sources->store, source->store_id, records, now, &policy, &outcome, &error)) {
+	if (!store_sync_records(sources->store, source->store_id, batch, now, &policy, &outcome, &error)) {
 		SyncCounts none = { 0 };
 		finish(source, FALSE, FALSE, error->message, &none);
-		g_ptr_array_unref(records);
 		return;
 	}
-	g_ptr_array_unref(records);
 	if (outcome.held) {
 		log_warning("source %s: sync held: %s", source->name, outcome.held_reason);
 		finish(source, FALSE, TRUE, outcome.held_reason, &outcome.counts);
@@ -404,10 +434,168 @@ static void run_linkedin(Source *source)
 	}
 }
 
-static gboolean on_run(gpointer user_data)
+/* ---- CardDAV ---- */
+
+/* {"tokens": {"BOOK URL": "TOKEN", …}} in the source's state. */
+static GHashTable *load_tokens(Store *store, gint64 source_id)
+{
+	GHashTable *tokens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autofree char *state = store_source_state(store, source_id);
+	g_autoptr(JsonParser) parser = json_parser_new();
+
+	if (!state || !json_parser_load_from_data(parser, state, -1, NULL))
+		return tokens;
+	JsonNode *root = json_parser_get_root(parser);
+	JsonObject *map = root && JSON_NODE_HOLDS_OBJECT(root) ? json_get_object(json_node_get_object(root), "tokens") : NULL;
+	g_autoptr(GList) books = map ? json_object_get_members(map) : NULL;
+	for (GList *l = books; l; l = l->next) {
+		const char *token = json_get_string(map, l->data);
+		if (token)
+			g_hash_table_insert(tokens, g_strdup(l->data), g_strdup(token));
+	}
+	return tokens;
+}
+
+static void save_tokens(Store *store, gint64 source_id, const CarddavResult *result)
+{
+	g_autoptr(JsonObject) state = json_object_new();
+	JsonObject *tokens = json_object_new();
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < result->books->len; i++) {
+		const CarddavBook *book = g_ptr_array_index(result->books, i);
+		if (book->sync_token)
+			json_object_set_string_member(tokens, book->url, book->sync_token);
+	}
+	json_object_set_object_member(state, "tokens", tokens);
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	json_node_set_object(node, state);
+	g_autofree char *text = json_to_string(node, FALSE);
+	if (!store_source_set_state(store, source_id, text, &error))
+		log_error("cannot store sync tokens: %s", error->message);
+}
+
+/* The path part of a URL: hrefs are paths, book URLs absolute. */
+static const char *url_path(const char *url)
+{
+	const char *scheme_end = strstr(url, "://");
+	const char *path = scheme_end ? strchr(scheme_end + 3, '/') : url;
+	return path ? path : "/";
+}
+
+static void on_carddav_done(CarddavResult *result, gpointer user_data)
 {
 	Source *source = user_data;
 	SyncCounts none = { 0 };
+
+	source->carddav = NULL;
+	if (result->error) {
+		finish(source, FALSE, FALSE, result->error, &none);
+		carddav_result_free(result);
+		return;
+	}
+
+	/* Every book becomes changes: a complete listing's missing cards are
+	 * removals of the hrefs known under that book. */
+	g_autoptr(GHashTable) known = store_source_etags(source->sources->store, source->store_id);
+	g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
+	g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) errors = parse_errors_new();
+
+	for (guint b = 0; b < result->books->len; b++) {
+		CarddavBook *book = g_ptr_array_index(result->books, b);
+		for (guint i = 0; i < book->cards->len; i++) {
+			CarddavCard *card = g_ptr_array_index(book->cards, i);
+			g_autoptr(VcardResult) parsed = vcard_result_new();
+			vcard_parse_buffer(card->data, strlen(card->data), card->href, parsed);
+			while (parsed->errors->len)
+				g_ptr_array_add(errors, g_ptr_array_steal_index(parsed->errors, 0));
+			if (parsed->contacts->len == 0)
+				continue;
+			SourceRecord *record = record_from_card(g_ptr_array_index(parsed->contacts, 0), "");
+			g_free(record->key);
+			record->key = g_strdup(card->href);
+			record->etag = g_strdup(card->etag);
+			g_ptr_array_add(records, record);
+			g_hash_table_add(listed, card->href);
+		}
+		if (book->complete) {
+			for (guint i = 0; book->unchanged && i < book->unchanged->len; i++)
+				g_hash_table_add(listed, g_ptr_array_index(book->unchanged, i));
+			GHashTableIter iter;
+			gpointer href;
+			const char *prefix = url_path(book->url);
+			g_hash_table_iter_init(&iter, known);
+			while (g_hash_table_iter_next(&iter, &href, NULL))
+				if (g_str_has_prefix(href, prefix) && !g_hash_table_contains(listed, href))
+					g_ptr_array_add(removed, g_strdup(href));
+		} else {
+			for (guint i = 0; book->removed && i < book->removed->len; i++)
+				g_ptr_array_add(removed, g_strdup(g_ptr_array_index(book->removed, i)));
+		}
+	}
+
+	g_autofree char *warnings = describe_errors(errors, source->location);
+	SyncBatch batch = { records, FALSE, NULL, removed };
+	gboolean had_token = g_hash_table_size(known) > 0;
+	log_debug("source %s: %u requests, %u cards, %u removed%s", source->name, result->requests, records->len,
+		  removed->len, had_token ? "" : " (first sync)");
+	apply_batch(source, &batch, warnings);
+	/* A held sync keeps the old tokens, so that --accept fetches it again. */
+	g_autofree char *held = store_source_held(source->sources->store, source->store_id, NULL);
+	if (source->failures == 0 && !held)
+		save_tokens(source->sources->store, source->store_id, result);
+	carddav_result_free(result);
+}
+
+static void start_carddav(Source *source)
+{
+	g_autoptr(GHashTable) tokens = load_tokens(source->sources->store, source->store_id);
+	g_autoptr(GHashTable) etags = store_source_etags(source->sources->store, source->store_id);
+	CarddavAccount account = { source->location, source->username, source->password,
+				   (const char *const *)source->addressbooks };
+	CarddavState state = { tokens, etags };
+
+	/* --accept must fetch the held changes again, not an empty delta. */
+	if (source->accept_next)
+		g_hash_table_remove_all(tokens);
+	source->carddav = carddav_sync_start(source->sources->http, &account, &state, on_carddav_done, source);
+}
+
+static void on_password(char *password, const char *error, gpointer user_data)
+{
+	Source *source = user_data;
+	SyncCounts none = { 0 };
+
+	if (!password) {
+		g_autofree char *message = g_strdup_printf("password-command: %s", error);
+		finish(source, FALSE, FALSE, message, &none);
+		return;
+	}
+	source->password = password;
+	start_carddav(source);
+}
+
+static void run_carddav(Source *source)
+{
+	if (!source->password && source->password_command) {
+		password_command_run(source->password_command, on_password, source);
+		return;
+	}
+	if (!source->password) {
+		g_autofree char *netrc = g_build_filename(g_get_home_dir(), ".netrc", NULL);
+		g_autofree char *login = NULL;
+		source->password = netrc_lookup(netrc, source->location, source->username, &login);
+		if (!source->username && login)
+			source->username = g_steal_pointer(&login);
+	}
+	start_carddav(source);
+}
+
+static gboolean on_run(gpointer user_data)
+{
+	Source *source = user_data;
 
 	source->run_source = 0;
 	source->running = TRUE;
@@ -418,12 +606,9 @@ static gboolean on_run(gpointer user_data)
 	case SOURCE_TYPE_LINKEDIN:
 		run_linkedin(source);
 		break;
-	case SOURCE_TYPE_CARDDAV: {
-		g_autofree char *message = g_strdup_printf("%s sources are not available in ties %s",
-							   source->type, PACKAGE_VERSION);
-		finish(source, FALSE, FALSE, message, &none);
+	case SOURCE_TYPE_CARDDAV:
+		run_carddav(source);
 		break;
-	}
 	}
 	return G_SOURCE_REMOVE;
 }
@@ -446,9 +631,16 @@ static gboolean on_timer(gpointer user_data)
 
 static void schedule_next(Source *source)
 {
+	gint64 delay = source->interval_s;
+
+	for (guint i = 0; i < MIN(source->failures, BACKOFF_MAX_DOUBLINGS) && delay < BACKOFF_MAX_S; i++)
+		delay *= 2;
+	delay = MIN(delay, MAX(BACKOFF_MAX_S, source->interval_s));
+	if (source->failures)
+		delay += g_random_int_range(0, (gint32)MIN(delay / 10 + 1, 3600)); /* jitter */
 	g_clear_handle_id(&source->timer_source, g_source_remove);
-	source->next_run = g_get_real_time() / G_USEC_PER_SEC + source->interval_s;
-	source->timer_source = g_timeout_add_seconds(source->interval_s, on_timer, source);
+	source->next_run = g_get_real_time() / G_USEC_PER_SEC + delay;
+	source->timer_source = g_timeout_add_seconds(delay, on_timer, source);
 }
 
 static gboolean on_settled(gpointer user_data)
@@ -491,8 +683,15 @@ static void watch(Source *source)
 static gboolean same_settings(const Source *source, const SourceConfig *config)
 {
 	const char *location = config->type == SOURCE_TYPE_CARDDAV ? config->url : config->path;
+	/* Credentials are compared as configured: a password that came from
+	 * netrc or a command is looked up again only when settings change. */
 	return source->kind == config->type && g_strcmp0(source->location, location) == 0 &&
-	       source->interval_s == config->interval_s;
+	       source->interval_s == config->interval_s && g_strcmp0(source->username, config->username) == 0 &&
+	       g_strcmp0(source->password_command, config->password_command) == 0 &&
+	       (!config->password || g_strcmp0(source->password, config->password) == 0) &&
+	       ((!source->addressbooks && !config->addressbooks) ||
+		(source->addressbooks && config->addressbooks &&
+		 g_strv_equal((const char *const *)source->addressbooks, (const char *const *)config->addressbooks)));
 }
 
 void sources_set_config(Sources *sources, const Config *config)
@@ -517,6 +716,10 @@ void sources_set_config(Sources *sources, const Config *config)
 		source->type = g_strdup(source_type_name(sc->type));
 		source->location = g_strdup(sc->type == SOURCE_TYPE_CARDDAV ? sc->url : sc->path);
 		source->interval_s = sc->interval_s;
+		source->username = g_strdup(sc->username);
+		source->password = g_strdup(sc->password);
+		source->password_command = g_strdup(sc->password_command);
+		source->addressbooks = g_strdupv(sc->addressbooks);
 		source->waiters = g_array_new(FALSE, FALSE, sizeof(Waiter));
 		if (!store_source_ensure(sources->store, sc->name, source->type, &source->store_id, &error)) {
 			log_error("source %s: %s", sc->name, error->message);

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "conf.h"
+#include "http.h"
 #include "store.h"
 
 /* The configured sources of contacts: when each runs (its interval, its
@@ -23,7 +24,8 @@ typedef void (*SyncDoneFunc)(const SyncResult *result, gpointer user_data);
 /* After a sync that changed what is stored. */
 typedef void (*SourcesChangedFunc)(gpointer user_data);
 
-Sources *sources_new(Store *store, SourcesChangedFunc on_changed, gpointer user_data);
+/* STORE and HTTP are borrowed and outlive the sources. */
+Sources *sources_new(Store *store, HttpEngine *http, SourcesChangedFunc on_changed, gpointer user_data);
 void sources_free(Sources *sources);
 
 /* Starts, keeps or drops sources to match CONFIG (borrowed until the next

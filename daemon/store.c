@@ -113,6 +113,7 @@ static const char *const migrations[] = {
 	/* interactions imported from a source carry a key, so that a
 	 * re-import adds nothing twice */
 	"ALTER TABLE interactions ADD COLUMN origin_key TEXT;"
+	"ALTER TABLE records ADD COLUMN etag TEXT;"
 	"CREATE UNIQUE INDEX interactions_origin_key ON interactions(origin_key) WHERE origin_key IS NOT NULL;",
 
 	/* 3 -> 4: feeds and their posts (store-feeds.c) */
@@ -405,6 +406,7 @@ void source_record_free(SourceRecord *record)
 	g_free(record->org);
 	g_free(record->unit);
 	g_free(record->title);
+	g_free(record->etag);
 	if (record->fields)
 		json_object_unref(record->fields);
 	g_free(record);
@@ -627,9 +629,10 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 
 	if (record_id && same && !was_gone) {
 		counts->unchanged++;
-		stmt = db_prepare(store, "UPDATE records SET last_seen = ?2 WHERE id = ?1");
+		stmt = db_prepare(store, "UPDATE records SET last_seen = ?2, etag = coalesce(?3, etag) WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, record_id);
 		sqlite3_bind_int64(stmt, 2, now);
+		db_bind_text(stmt, 3, record->etag);
 		if (!db_step_done(store, stmt, error))
 			return FALSE;
 		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
@@ -644,24 +647,26 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 		if (!contact_id && !create_contact(store, record, now, &contact_id, error))
 			return FALSE;
 		stmt = db_prepare(store,
-			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen, etag)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
 		sqlite3_bind_int64(stmt, 1, source_id);
 		db_bind_text(stmt, 2, record->key);
 		sqlite3_bind_int64(stmt, 3, contact_id);
 		db_bind_text(stmt, 4, fields);
 		db_bind_text(stmt, 5, hash);
 		sqlite3_bind_int64(stmt, 6, now);
+		db_bind_text(stmt, 7, record->etag);
 		if (!db_step_done(store, stmt, error))
 			return FALSE;
 		counts->added++;
 	} else {
 		stmt = db_prepare(store,
-			"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL WHERE id = ?1");
+			"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL, etag = ?5 WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, record_id);
 		db_bind_text(stmt, 2, fields);
 		db_bind_text(stmt, 3, hash);
 		sqlite3_bind_int64(stmt, 4, now);
+		db_bind_text(stmt, 5, record->etag);
 		if (!db_step_done(store, stmt, error))
 			return FALSE;
 		if (was_gone)
@@ -689,9 +694,17 @@ static gboolean set_held(Store *store, gint64 source_id, gint64 since, const cha
 	return db_step_done(store, stmt, error);
 }
 
-gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
+static gboolean mark_seen(Store *store, const char *key, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
+	db_bind_text(stmt, 1, key);
+	return db_step_done(store, stmt, error);
+}
+
+gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *batch, gint64 now,
 			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error)
 {
+	GPtrArray *records = batch->records;
 	SyncCounts counts = { 0 };
 	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
 	sqlite3_stmt *stmt;
@@ -715,9 +728,7 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 
 	for (guint i = 0; i < records->len; i++) {
 		const SourceRecord *record = g_ptr_array_index(records, i);
-		stmt = db_prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
-		db_bind_text(stmt, 1, record->key);
-		if (!db_step_done(store, stmt, error))
+		if (!mark_seen(store, record->key, error))
 			goto fail;
 		if (sqlite3_changes(store->db) == 0) {
 			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
@@ -728,14 +739,32 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 			goto fail;
 	}
 
-	stmt = db_prepare(store,
-		"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
-		" AND key NOT IN (SELECT key FROM temp.seen_keys)");
-	sqlite3_bind_int64(stmt, 1, source_id);
-	sqlite3_bind_int64(stmt, 2, now);
-	if (!db_step_done(store, stmt, error))
-		goto fail;
-	counts.gone = sqlite3_changes(store->db);
+	if (batch->complete) {
+		for (guint i = 0; batch->unchanged_keys && i < batch->unchanged_keys->len; i++) {
+			if (!mark_seen(store, g_ptr_array_index(batch->unchanged_keys, i), error))
+				goto fail;
+			counts.unchanged++;
+		}
+		stmt = db_prepare(store,
+			"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
+			" AND key NOT IN (SELECT key FROM temp.seen_keys)");
+		sqlite3_bind_int64(stmt, 1, source_id);
+		sqlite3_bind_int64(stmt, 2, now);
+		if (!db_step_done(store, stmt, error))
+			goto fail;
+		counts.gone = sqlite3_changes(store->db);
+	} else {
+		for (guint i = 0; batch->removed_keys && i < batch->removed_keys->len; i++) {
+			stmt = db_prepare(store,
+				"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND key = ?3 AND gone_at IS NULL");
+			sqlite3_bind_int64(stmt, 1, source_id);
+			sqlite3_bind_int64(stmt, 2, now);
+			db_bind_text(stmt, 3, g_ptr_array_index(batch->removed_keys, i));
+			if (!db_step_done(store, stmt, error))
+				goto fail;
+			counts.gone += sqlite3_changes(store->db);
+		}
+	}
 
 	/* A server glitch (an empty or rewritten address book) must not delete
 	 * history or raise a storm of events: such a sync is held. */
@@ -775,6 +804,39 @@ gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, 
 fail:
 	db_exec(store, "ROLLBACK", NULL);
 	return FALSE;
+}
+
+GHashTable *store_source_etags(Store *store, gint64 source_id)
+{
+	GHashTable *etags = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	sqlite3_stmt *stmt = db_prepare(store,
+		"SELECT key, etag FROM records WHERE source_id = ?1 AND gone_at IS NULL AND etag IS NOT NULL");
+
+	sqlite3_bind_int64(stmt, 1, source_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW)
+		g_hash_table_insert(etags, db_column_text(stmt, 0), db_column_text(stmt, 1));
+	sqlite3_reset(stmt);
+	return etags;
+}
+
+char *store_source_state(Store *store, gint64 source_id)
+{
+	sqlite3_stmt *stmt = db_prepare(store, "SELECT sync_state FROM sources WHERE id = ?1");
+	char *state = NULL;
+
+	sqlite3_bind_int64(stmt, 1, source_id);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		state = db_column_text(stmt, 0);
+	sqlite3_reset(stmt);
+	return state;
+}
+
+gboolean store_source_set_state(Store *store, gint64 source_id, const char *state, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE sources SET sync_state = ?2 WHERE id = ?1");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	db_bind_text(stmt, 2, state);
+	return db_step_done(store, stmt, error);
 }
 
 char *store_source_held(Store *store, gint64 source_id, gint64 *out_since)

@@ -48,6 +48,7 @@ typedef struct {
 	GPtrArray *emails, *urls, *categories; /* char*, never NULL */
 	char *org, *unit, *title;
 	gint64 connected_on;
+	char *etag;         /* the server's version of it (CardDAV); may be NULL */
 	JsonObject *fields; /* everything the source said, for `show` */
 } SourceRecord;
 
@@ -86,12 +87,26 @@ typedef struct {
 
 void sync_outcome_clear(SyncOutcome *outcome);
 
-/* Replaces what SOURCE_ID said with RECORDS, in one transaction: new
- * records become (or join) contacts, changed ones are updated, missing
- * ones are marked gone with their history kept. A sync past POLICY's
- * share is rolled back and recorded as held on the source. */
-gboolean store_sync_records(Store *store, gint64 source_id, GPtrArray *records, gint64 now,
+/* What one sync of a source saw. */
+typedef struct {
+	GPtrArray *records;   /* SourceRecord*: new or (possibly) changed */
+	gboolean complete;    /* RECORDS + UNCHANGED_KEYS is all there is; any other record is gone */
+	GPtrArray *unchanged_keys; /* char*, may be NULL: known records still there, not re-sent */
+	GPtrArray *removed_keys;   /* char*, may be NULL: when not complete, the records that went */
+} SyncBatch;
+
+/* Applies BATCH to what SOURCE_ID said, in one transaction: new records
+ * become (or join) contacts, changed ones are updated, gone ones are
+ * marked gone with their history kept. A sync past POLICY's share is
+ * rolled back and recorded as held on the source. */
+gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *batch, gint64 now,
 			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error);
+
+/* href -> etag of the source's present records (CardDAV), new table. */
+GHashTable *store_source_etags(Store *store, gint64 source_id);
+/* A source's own state between syncs (CardDAV sync tokens), as text. */
+char *store_source_state(Store *store, gint64 source_id);
+gboolean store_source_set_state(Store *store, gint64 source_id, const char *state, GError **error);
 
 /* The hold recorded on a source (NULL when none), and its time. */
 char *store_source_held(Store *store, gint64 source_id, gint64 *out_since);
