@@ -1029,6 +1029,19 @@ static int render_show(Invocation *inv, JsonObject *c)
 		}
 		table_print(&table);
 	}
+
+	/* Same name, not merged: the user decides with `tiesctl link`. */
+	JsonArray *suggested = json_get_array(c, "suggested_links");
+	if (array_length(suggested) > 0) {
+		print_section("Maybe the same person (tiesctl link)", array_length(suggested));
+		for (guint i = 0; i < array_length(suggested); i++) {
+			JsonObject *m = array_object(suggested, i);
+			g_autofree char *other_id = member_int(m, "id");
+			g_autofree char *other = text_clean(json_get_string(m, "name"));
+			g_autofree char *reason = text_clean(json_get_string(m, "reason"));
+			printf("  #%s %s (%s)\n", other_id, other, reason);
+		}
+	}
 	return EXIT_DONE;
 }
 

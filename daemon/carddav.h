@@ -8,7 +8,25 @@
 /* A CardDAV client (RFC 6352) on the daemon's HTTP engine: discovery
  * (RFC 6764), and per address book an incremental sync (RFC 6578
  * sync-collection) with a fallback to a listing of ETags plus
- * addressbook-multiget in small batches. */
+ * addressbook-multiget in small batches.
+ *
+ * Discovery, from ACCOUNT->url: the URL itself when it is an address book
+ * (read whatever ADDRESSBOOKS says); else its current-user-principal, or
+ * that of /.well-known/carddav (redirects followed); the principal's
+ * addressbook-home-set (the first one); the address books listed by a
+ * Depth 1 PROPFIND on that home. When none of that answers, a collection at
+ * the URL is listed as a home.
+ *
+ * Per address book, requests are chosen by what servers answer fast (see
+ * ../shared/MEASURED.md): no Depth 1 PROPFIND over an address book, never a
+ * big multiget. A first sync is one addressbook-query with every card; with
+ * a stored token, nothing at all when the book's sync-token (from the home
+ * listing) equals it, else one sync-collection, plus an addressbook-multiget
+ * for cards named without data (Xandikos), or one addressbook-query with the
+ * data when more than a handful are. A refused token falls back to the full
+ * path; with ETags in STATE that lists ETags only and fetches what changed.
+ * Responses stream through libxml2's push parser; requests run one at a
+ * time. */
 typedef struct CarddavSync CarddavSync;
 
 typedef struct {
@@ -36,8 +54,10 @@ typedef struct {
 } CarddavBook;
 
 typedef struct {
-	GPtrArray *books; /* CarddavBook* */
-	char *error;      /* NULL on success; else what went wrong, for people (never the password) */
+	GPtrArray *books; /* CarddavBook*, in the server's order; empty when ERROR is set
+	                   * (one failing book fails the sync: nothing half-read is applied) */
+	char *error;      /* NULL on success; else what went wrong, for people (never the password);
+	                   * a name in ADDRESSBOOKS that matches no address book is an error */
 	long status;      /* HTTP status of the failing request, 0 when none */
 	guint requests;   /* how many HTTP requests the sync made */
 } CarddavResult;
@@ -53,9 +73,13 @@ typedef struct {
 typedef void (*CarddavDoneFunc)(CarddavResult *result, gpointer user_data);
 
 /* Starts a sync; DONE runs once from the main loop (never from inside this
- * call). ACCOUNT and STATE are copied. */
+ * call; from inside http_engine_free() with error "cancelled" when the
+ * engine goes first). ACCOUNT and STATE are copied. A user:password in
+ * ACCOUNT->url is used when USERNAME/PASSWORD are NULL, and never shown.
+ * SYNC is freed right after DONE returns. */
 CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *account, const CarddavState *state,
 				CarddavDoneFunc done, gpointer user_data);
-/* Stops a sync; its DONE does not run. */
+/* Stops a sync; its DONE does not run. Not after DONE has run (the sync is
+ * gone then); from inside DONE it does nothing. */
 void carddav_sync_cancel(CarddavSync *sync);
 void carddav_result_free(CarddavResult *result);

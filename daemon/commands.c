@@ -218,6 +218,7 @@ static JsonObject *cmd_show(Tiesd *tiesd, ControlRequest *request, JsonObject *a
 	json_object_set_array_member(result, "employment", store_contact_employment(tiesd->store, contact->id));
 	json_object_set_array_member(result, "posts", json_array_new());
 	json_object_set_array_member(result, "events", store_events_list(tiesd->store, 0, NULL, contact->id));
+	json_object_set_array_member(result, "suggested_links", store_contact_suggestions(tiesd->store, contact->id));
 	return protocol_result_new(result);
 }
 
@@ -369,6 +370,51 @@ static JsonObject *cmd_who_at(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	return protocol_result_new(result);
 }
 
+static JsonObject *cmd_link(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) a = NULL;
+	g_autoptr(StoreContact) b = NULL;
+	g_autoptr(GError) gerror = NULL;
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "a"), &a);
+
+	if (error || (error = resolve_contact(tiesd, json_get_string(args, "b"), &b)))
+		return error;
+	if (a->id == b->id)
+		return protocol_error_new(PROTOCOL_E_INVALID, "%s and %s are the same contact", json_get_string(args, "a"),
+					  json_get_string(args, "b"));
+	if (!store_contacts_link(tiesd->store, a->id, b->id, &gerror))
+		return protocol_error_new(PROTOCOL_E_FAILED, "%s", gerror->message);
+	log_info("linked %s (%" G_GINT64_FORMAT ") into %s (%" G_GINT64_FORMAT ")", b->name, b->id, a->name, a->id);
+	nudge_scheduler_kick(tiesd->nudges);
+	JsonObject *result = json_object_new();
+	json_object_set_int_member(result, "contact_id", a->id);
+	json_object_set_int_member(result, "absorbed", b->id);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_unlink(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) a = NULL;
+	g_autoptr(GError) gerror = NULL;
+	g_autoptr(GArray) created = g_array_new(FALSE, FALSE, sizeof(gint64));
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "a"), &a);
+
+	if (error)
+		return error;
+	if (!store_contacts_unlink(tiesd->store, a->id, json_get_string(args, "b"), created, &gerror))
+		return protocol_error_new(g_error_matches(gerror, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? PROTOCOL_E_NOT_FOUND
+												   : PROTOCOL_E_FAILED,
+					  "%s", gerror->message);
+	nudge_scheduler_kick(tiesd->nudges);
+	JsonObject *result = json_object_new();
+	JsonArray *ids = json_array_new();
+	for (guint i = 0; i < created->len; i++)
+		json_array_add_int_element(ids, g_array_index(created, gint64, i));
+	json_object_set_int_member(result, "contact_id", a->id);
+	json_object_set_array_member(result, "separated", ids);
+	return protocol_result_new(result);
+}
+
 static JsonObject *cmd_nudges(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
 {
 	JsonObject *result = json_object_new();
@@ -402,6 +448,7 @@ static JsonObject *cmd_status(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	json_object_set_int_member(counts, "interactions", c.interactions);
 	json_object_set_int_member(counts, "events", c.events);
 	json_object_set_int_member(counts, "nudges_pending", c.nudges_pending);
+	json_object_set_int_member(counts, "suggested_links", store_count_suggestions(tiesd->store));
 	json_object_set_object_member(result, "counts", counts);
 	json_object_set_boolean_member(result, "notification_server", notifier_available(tiesd->notifier));
 	json_object_set_boolean_member(result, "quiet_now", nudge_scheduler_quiet_now(tiesd->nudges));
@@ -523,7 +570,8 @@ static const struct {
 	{ "contacts", cmd_contacts }, { "show", cmd_show },     { "touch", cmd_touch },
 	{ "cadence", cmd_cadence }, { "snooze", cmd_snooze },   { "dismiss", cmd_dismiss },
 	{ "events", cmd_events },   { "nudges", cmd_nudges },   { "reload", cmd_reload },
-	{ "version", cmd_version }, { "who-at", cmd_who_at },
+	{ "version", cmd_version }, { "who-at", cmd_who_at }, { "link", cmd_link },
+	{ "unlink", cmd_unlink },
 };
 
 void commands_handle(ControlRequest *request, const char *command, JsonObject *args, gpointer user_data)

@@ -412,7 +412,9 @@ static gboolean begin_section(Config *config, const char *header, const Where *w
 static gboolean set_key(Config *config, CurrentSection *current, const char *key, const char *value,
 			const Where *where, GError **error)
 {
-	if (!g_hash_table_add(current->keys, g_strdup(key))) {
+	/* Tier names are case-insensitive, so "Close" repeats "close". */
+	char *seen = current->kind == SECTION_TIERS ? g_ascii_strdown(key, -1) : g_strdup(key);
+	if (!g_hash_table_add(current->keys, seen)) {
 		fail(error, where, "set twice in this section");
 		return FALSE;
 	}

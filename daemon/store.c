@@ -114,6 +114,21 @@ static const char *const migrations[] = {
 	 * re-import adds nothing twice */
 	"ALTER TABLE interactions ADD COLUMN origin_key TEXT;"
 	"ALTER TABLE records ADD COLUMN etag TEXT;"
+	/* possibly the same person, for the user to link */
+	"CREATE TABLE suggestions ("
+	"  a INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  b INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  reason TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL,"
+	"  PRIMARY KEY (a, b));"
+	/* what `tiesctl link` joined, so that `unlink` can part it again */
+	"CREATE TABLE merges ("
+	"  id INTEGER PRIMARY KEY,"
+	"  link_id INTEGER NOT NULL,"
+	"  kept INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  record_id INTEGER NOT NULL REFERENCES records(id) ON DELETE CASCADE,"
+	"  absorbed_name TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX interactions_origin_key ON interactions(origin_key) WHERE origin_key IS NOT NULL;",
 
 	/* 3 -> 4: feeds and their posts (store-feeds.c) */
@@ -607,8 +622,75 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 	return db_step_done(store, stmt, error);
 }
 
+static gboolean add_suggestion(Store *store, gint64 a, gint64 b, const char *reason, gint64 now, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store,
+		"INSERT OR IGNORE INTO suggestions (a, b, reason, created_at) VALUES (min(?1, ?2), max(?1, ?2), ?3, ?4)");
+	sqlite3_bind_int64(stmt, 1, a);
+	sqlite3_bind_int64(stmt, 2, b);
+	db_bind_text(stmt, 3, reason);
+	sqlite3_bind_int64(stmt, 4, now);
+	return db_step_done(store, stmt, error);
+}
+
+/* TRUE when the contact and the record both have profile URLs and share
+ * none: two people called Ken Suzuki. */
+static gboolean urls_conflict(Store *store, gint64 contact_id, const SourceRecord *record)
+{
+	sqlite3_stmt *stmt;
+	gboolean contact_has = FALSE, shared = FALSE;
+
+	if (record->urls->len == 0)
+		return FALSE;
+	stmt = db_prepare(store, "SELECT value FROM identifiers WHERE contact_id = ?1 AND kind = 'url'");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		contact_has = TRUE;
+		for (guint i = 0; i < record->urls->len && !shared; i++) {
+			g_autofree char *key = normalize_url(g_ptr_array_index(record->urls, i));
+			shared = g_strcmp0(key, (const char *)sqlite3_column_text(stmt, 0)) == 0;
+		}
+	}
+	sqlite3_reset(stmt);
+	return contact_has && !shared;
+}
+
+/* The one contact a new record with no shared identifier joins by name:
+ * the normalised name must be unique among present contacts and in this
+ * sync, the contact must not have a record of this source already, and no
+ * profile URL may disagree. Near misses are kept in *OUT_SUGGEST. */
+static gint64 find_contact_by_name(Store *store, gint64 source_id, const SourceRecord *record,
+				   GHashTable *batch_names, GArray *out_suggest)
+{
+	g_autofree char *name_key = normalize_name(record->name);
+	sqlite3_stmt *stmt = db_prepare(store,
+		"SELECT c.id, EXISTS (SELECT 1 FROM records r WHERE r.contact_id = c.id AND r.source_id = ?2"
+		" AND r.gone_at IS NULL) FROM contacts c WHERE c.name_key = ?1 AND c.gone = 0");
+	g_autoptr(GArray) candidates = g_array_new(FALSE, FALSE, sizeof(gint64));
+	gboolean same_source = FALSE;
+
+	if (!*name_key)
+		return 0;
+	db_bind_text(stmt, 1, name_key);
+	sqlite3_bind_int64(stmt, 2, source_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+		g_array_append_val(candidates, id);
+		same_source |= sqlite3_column_int(stmt, 1);
+	}
+	sqlite3_reset(stmt);
+
+	gboolean unique_here = GPOINTER_TO_UINT(g_hash_table_lookup(batch_names, name_key)) <= 1;
+	if (candidates->len == 1 && unique_here && !same_source &&
+	    !urls_conflict(store, g_array_index(candidates, gint64, 0), record))
+		return g_array_index(candidates, gint64, 0);
+	if (!same_source)
+		g_array_append_vals(out_suggest, candidates->data, candidates->len);
+	return 0;
+}
+
 static gboolean sync_one_record(Store *store, gint64 source_id, const SourceRecord *record, gint64 now,
-				SyncCounts *counts, GPtrArray *changes, GError **error)
+				SyncCounts *counts, GPtrArray *changes, GHashTable *batch_names, GError **error)
 {
 	g_autofree char *fields = record_fields_json(record);
 	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fields, -1);
@@ -643,9 +725,15 @@ static gboolean sync_one_record(Store *store, gint64 source_id, const SourceReco
 	}
 
 	if (!record_id) {
+		g_autoptr(GArray) suggest = g_array_new(FALSE, FALSE, sizeof(gint64));
 		contact_id = find_contact_by_identifiers(store, record);
+		if (!contact_id)
+			contact_id = find_contact_by_name(store, source_id, record, batch_names, suggest);
 		if (!contact_id && !create_contact(store, record, now, &contact_id, error))
 			return FALSE;
+		for (guint i = 0; i < suggest->len; i++)
+			if (!add_suggestion(store, contact_id, g_array_index(suggest, gint64, i), "same name", now, error))
+				return FALSE;
 		stmt = db_prepare(store,
 			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen, etag)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
@@ -707,7 +795,16 @@ gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *bat
 	GPtrArray *records = batch->records;
 	SyncCounts counts = { 0 };
 	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
+	g_autoptr(GHashTable) batch_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sqlite3_stmt *stmt;
+
+	/* How often each name occurs in this sync: a name two records share
+	 * is no evidence for either. */
+	for (guint i = 0; i < records->len; i++) {
+		char *key = normalize_name(((SourceRecord *)g_ptr_array_index(records, i))->name);
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(batch_names, key));
+		g_hash_table_replace(batch_names, key, GUINT_TO_POINTER(n + 1));
+	}
 
 	memset(outcome, 0, sizeof *outcome);
 	if (!db_exec(store, "BEGIN IMMEDIATE", error))
@@ -735,7 +832,7 @@ gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *bat
 				    source_id, record->key);
 			continue;
 		}
-		if (!sync_one_record(store, source_id, record, now, &counts, changes, error))
+		if (!sync_one_record(store, source_id, record, now, &counts, changes, batch_names, error))
 			goto fail;
 	}
 
@@ -1081,6 +1178,183 @@ JsonArray *store_who_at(Store *store, const char *org_key, gboolean past)
 	}
 	sqlite3_reset(stmt);
 	return out;
+}
+
+/* The contact row and identifiers again from what its present records say
+ * (after records moved between contacts). */
+static gboolean refresh_contact(Store *store, gint64 contact_id, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store,
+		"SELECT fields FROM records WHERE contact_id = ?1 ORDER BY gone_at IS NOT NULL, last_seen DESC");
+	g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		g_autoptr(JsonParser) parser = json_parser_new();
+		if (!json_parser_load_from_data(parser, (const char *)sqlite3_column_text(stmt, 0), -1, NULL) ||
+		    !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
+			continue;
+		JsonObject *f = json_node_get_object(json_parser_get_root(parser));
+		SourceRecord *record = source_record_new();
+		record->name = g_strdup(json_get_string(f, "fn") ? json_get_string(f, "fn") : "(no name)");
+		record->uid = g_strdup(json_get_string(f, "uid"));
+		record->org = g_strdup(json_get_string(f, "org"));
+		record->title = g_strdup(json_get_string(f, "title"));
+		JsonArray *lists[] = { json_get_array(f, "emails"), json_get_array(f, "urls") };
+		GPtrArray *targets[] = { record->emails, record->urls };
+		for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+			for (guint i = 0; lists[l] && i < json_array_get_length(lists[l]); i++)
+				if (json_array_get_string_element(lists[l], i))
+					g_ptr_array_add(targets[l], g_strdup(json_array_get_string_element(lists[l], i)));
+		g_ptr_array_add(records, record);
+	}
+	sqlite3_reset(stmt);
+
+	stmt = db_prepare(store, "DELETE FROM identifiers WHERE contact_id = ?1");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	if (!db_step_done(store, stmt, error))
+		return FALSE;
+	for (guint i = 0; i < records->len; i++)
+		if (!add_identifiers(store, contact_id, g_ptr_array_index(records, i), error))
+			return FALSE;
+	if (records->len && !update_contact_from_record(store, contact_id, g_ptr_array_index(records, 0), error))
+		return FALSE;
+	return TRUE;
+}
+
+gboolean store_contacts_link(Store *store, gint64 kept, gint64 absorbed, GError **error)
+{
+	static const char *const moves[] = {
+		"UPDATE records SET contact_id = ?1 WHERE contact_id = ?2",
+		"UPDATE interactions SET contact_id = ?1 WHERE contact_id = ?2",
+		"UPDATE events SET contact_id = ?1 WHERE contact_id = ?2",
+		"UPDATE nudges SET contact_id = ?1 WHERE contact_id = ?2",
+		"UPDATE employment SET contact_id = ?1 WHERE contact_id = ?2",
+		"DELETE FROM contacts WHERE id = ?2",
+	};
+	g_autoptr(StoreContact) gone = store_contact_get(store, absorbed);
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	g_autoptr(StoreContact) target = store_contact_get(store, kept);
+	if (kept == absorbed || !gone || !target) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "cannot link a contact with itself or a missing one");
+		return FALSE;
+	}
+	if (!db_exec(store, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	sqlite3_stmt *stmt = db_prepare(store,
+		"INSERT INTO merges (link_id, kept, record_id, absorbed_name, at)"
+		" SELECT coalesce((SELECT max(link_id) FROM merges), 0) + 1, ?1, id, ?3, ?4 FROM records WHERE contact_id = ?2");
+	sqlite3_bind_int64(stmt, 1, kept);
+	sqlite3_bind_int64(stmt, 2, absorbed);
+	db_bind_text(stmt, 3, gone->name);
+	sqlite3_bind_int64(stmt, 4, now);
+	if (!db_step_done(store, stmt, error))
+		goto fail;
+	/* Records an earlier link brought to ABSORBED now belong to KEPT. */
+	stmt = db_prepare(store, "UPDATE merges SET kept = ?1 WHERE kept = ?2");
+	sqlite3_bind_int64(stmt, 1, kept);
+	sqlite3_bind_int64(stmt, 2, absorbed);
+	if (!db_step_done(store, stmt, error))
+		goto fail;
+	for (gsize i = 0; i < G_N_ELEMENTS(moves); i++) {
+		stmt = db_prepare(store, moves[i]);
+		sqlite3_bind_int64(stmt, 1, kept);
+		sqlite3_bind_int64(stmt, 2, absorbed);
+		if (!db_step_done(store, stmt, error))
+			goto fail;
+	}
+	if (!refresh_contact(store, kept, error) || !db_exec(store, "COMMIT", error))
+		goto fail;
+	return TRUE;
+fail:
+	db_exec(store, "ROLLBACK", NULL);
+	return FALSE;
+}
+
+gboolean store_contacts_unlink(Store *store, gint64 contact_id, const char *name, GArray *out_created, GError **error)
+{
+	g_autoptr(GArray) links = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *name_key = name ? normalize_name(name) : NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	sqlite3_stmt *stmt;
+
+	stmt = db_prepare(store, "SELECT DISTINCT link_id, absorbed_name FROM merges WHERE kept = ?1 ORDER BY link_id");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		g_autofree char *absorbed_key = normalize_name((const char *)sqlite3_column_text(stmt, 1));
+		if (name_key && !strstr(absorbed_key, name_key))
+			continue;
+		gint64 link_id = sqlite3_column_int64(stmt, 0);
+		g_array_append_val(links, link_id);
+		g_ptr_array_add(names, db_column_text(stmt, 1));
+	}
+	sqlite3_reset(stmt);
+	if (links->len == 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no link%s%s to undo on this contact",
+			    name ? " with " : "", name ? name : "");
+		return FALSE;
+	}
+
+	if (!db_exec(store, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	for (guint i = 0; i < links->len; i++) {
+		gint64 link_id = g_array_index(links, gint64, i);
+		gint64 new_id;
+		g_autoptr(SourceRecord) placeholder = source_record_new();
+		placeholder->name = g_strdup(g_ptr_array_index(names, i));
+		if (!create_contact(store, placeholder, now, &new_id, error))
+			goto fail;
+		static const char *const moves[] = {
+			"UPDATE employment SET contact_id = ?2 WHERE contact_id = ?1 AND source_id IN"
+			" (SELECT r.source_id FROM records r JOIN merges m ON m.record_id = r.id WHERE m.link_id = ?3)",
+			"UPDATE records SET contact_id = ?2 WHERE id IN (SELECT record_id FROM merges WHERE link_id = ?3)",
+			"DELETE FROM merges WHERE link_id = ?3",
+		};
+		for (gsize m = 0; m < G_N_ELEMENTS(moves); m++) {
+			stmt = db_prepare(store, moves[m]);
+			sqlite3_bind_int64(stmt, 1, contact_id);
+			sqlite3_bind_int64(stmt, 2, new_id);
+			sqlite3_bind_int64(stmt, 3, link_id);
+			if (!db_step_done(store, stmt, error))
+				goto fail;
+		}
+		if (!refresh_contact(store, new_id, error))
+			goto fail;
+		if (out_created)
+			g_array_append_val(out_created, new_id);
+	}
+	if (!refresh_contact(store, contact_id, error) || !db_exec(store, "COMMIT", error))
+		goto fail;
+	return TRUE;
+fail:
+	db_exec(store, "ROLLBACK", NULL);
+	return FALSE;
+}
+
+JsonArray *store_contact_suggestions(Store *store, gint64 contact_id)
+{
+	JsonArray *out = json_array_new();
+	sqlite3_stmt *stmt = db_prepare(store,
+		"SELECT c.id, c.name, s.reason FROM suggestions s JOIN contacts c ON c.id = CASE WHEN s.a = ?1 THEN s.b ELSE s.a END"
+		" WHERE s.a = ?1 OR s.b = ?1 ORDER BY c.id");
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		JsonObject *row = json_object_new();
+		json_object_set_int_member(row, "id", sqlite3_column_int64(stmt, 0));
+		db_set_column_member(row, "name", stmt, 1);
+		db_set_column_member(row, "reason", stmt, 2);
+		json_array_add_object_element(out, row);
+	}
+	sqlite3_reset(stmt);
+	return out;
+}
+
+gint64 store_count_suggestions(Store *store)
+{
+	return db_query_int(store, "SELECT count(*) FROM suggestions", 0);
 }
 
 /* ---- interactions ---- */

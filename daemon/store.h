@@ -144,6 +144,18 @@ JsonArray *store_contact_employment(Store *store, gint64 contact_id);
  * [{"id","name","org","title","current","first_seen","last_seen"}], current first. */
 JsonArray *store_who_at(Store *store, const char *org_key, gboolean past);
 
+/* Makes ABSORBED part of KEPT: its records, identifiers, interactions,
+ * events and nudges move over, and the link is remembered so that it
+ * survives later syncs and store_contacts_unlink() can undo it. */
+gboolean store_contacts_link(Store *store, gint64 kept, gint64 absorbed, GError **error);
+/* Parts again what links joined into CONTACT_ID: every link, or only the
+ * one that absorbed a contact named NAME (may be NULL). The interactions
+ * stay with CONTACT_ID. *OUT_CREATED gets the new contact ids. */
+gboolean store_contacts_unlink(Store *store, gint64 contact_id, const char *name, GArray *out_created, GError **error);
+/* [{"id","name","reason"}]: contacts that may be the same person. */
+JsonArray *store_contact_suggestions(Store *store, gint64 contact_id);
+gint64 store_count_suggestions(Store *store);
+
 /* ---- interactions ---- */
 gboolean store_interaction_add(Store *store, gint64 contact_id, gint64 at, const char *via, const char *note,
 			       const char *origin, gint64 *out_id, GError **error);

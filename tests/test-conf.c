@@ -593,6 +593,28 @@ static void test_bom_elsewhere(Fixture *f, gconstpointer data)
 	g_assert_true(g_str_has_prefix(error->message, path));
 }
 
+/* Tier names are case-insensitive everywhere (config_tier_cadence, the
+ * tiers list keeps them lower-cased), so "close" and "Close" in one [tiers]
+ * section are the same key set twice and should fail like any duplicate. */
+static void test_duplicate_tier_any_case(Fixture *f, gconstpointer data)
+{
+	g_autofree char *path = write_conf(f, "[tiers]\nclose = 10d\nClose = 20d\n", 0644);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(Config) config = config_load(path, NULL, &error);
+	g_autofree char *prefix = g_strdup_printf("%s:3: Close: ", path);
+
+	if (config) {
+		g_test_fail_printf("DAEMON BUG (daemon/conf.c set_key): \"close = 10d\" then \"Close = 20d\" in [tiers] "
+				   "is accepted and the second silently wins (close = %" G_GINT64_FORMAT "s); "
+				   "expected \"%sset twice in this section\"",
+				   tier(config, "close"), prefix);
+		return;
+	}
+	g_assert_nonnull(error);
+	g_assert_true(g_str_has_prefix(error->message, prefix));
+	g_assert_nonnull(strstr(error->message, "set twice"));
+}
+
 static void add_fixture_test(const char *name, void (*func)(Fixture *, gconstpointer), gconstpointer data)
 {
 	g_test_add(name, Fixture, data, fixture_setup, func, fixture_teardown);
@@ -600,7 +622,7 @@ static void add_fixture_test(const char *name, void (*func)(Fixture *, gconstpoi
 
 int main(int argc, char **argv)
 {
-	g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+	g_test_init(&argc, &argv, NULL);
 
 	add_fixture_test("/conf/defaults/missing-file", test_missing_file, NULL);
 	add_fixture_test("/conf/defaults/missing-file-no-vdir", test_missing_file_no_vdir, NULL);
@@ -633,6 +655,7 @@ int main(int argc, char **argv)
 	add_fixture_test("/conf/error/unreadable", test_unreadable, NULL);
 	add_fixture_test("/conf/error/bom-line-numbers", test_bom_error_line, NULL);
 	add_fixture_test("/conf/error/bom-not-at-start", test_bom_elsewhere, NULL);
+	add_fixture_test("/conf/error/duplicate-tier-any-case", test_duplicate_tier_any_case, NULL);
 
 	return g_test_run();
 }

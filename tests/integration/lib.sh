@@ -188,3 +188,64 @@ dunst_history() {
 for n in json.load(sys.stdin)["data"][0]:
     print(n["summary"]["data"] + " | " + n["body"]["data"])'
 }
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_radicale: Radicale on 127.0.0.1 with throw-away storage, user "me"
+# with password "secret", and an address book at $BOOK_URL. Its log (one
+# line per request) is $SERVER_LOG.
+start_radicale() {
+	require radicale curl
+	port=$(free_port)
+	mkdir -p "$TEST_DIR/radicale"
+	echo "me:secret" > "$TEST_DIR/radicale/users"
+	cat > "$TEST_DIR/radicale/config" <<-CONF
+	[server]
+	hosts = 127.0.0.1:$port
+	[auth]
+	type = htpasswd
+	htpasswd_filename = $TEST_DIR/radicale/users
+	htpasswd_encryption = plain
+	delay = 0
+	[storage]
+	filesystem_folder = $TEST_DIR/radicale/collections
+	[rights]
+	type = owner_only
+	[logging]
+	level = info
+	CONF
+	SERVER_LOG="$TEST_DIR/server.log"
+	radicale --config "$TEST_DIR/radicale/config" >"$SERVER_LOG" 2>&1 &
+	cleanup_pids="$cleanup_pids $!"
+	SERVER_URL="http://127.0.0.1:$port/"
+	wait_for 20 curl -sf -o /dev/null -u me:secret "$SERVER_URL.web/" || { echo "Bail out! Radicale did not start"; exit 1; }
+	BOOK_URL="${SERVER_URL}me/contacts/"
+	curl -sf -u me:secret -X MKCOL -H 'Content-Type: application/xml' "$BOOK_URL" --data \
+		'<?xml version="1.0"?><mkcol xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><set><prop><resourcetype><collection/><C:addressbook/></resourcetype><displayname>contacts</displayname></prop></set></mkcol>' \
+		|| { echo "Bail out! cannot create the address book"; exit 1; }
+	SERVER_USER=me SERVER_PASSWORD=secret
+}
+
+# start_xandikos: Xandikos on 127.0.0.1 (no authentication), with its
+# default address book.
+start_xandikos() {
+	require xandikos curl
+	port=$(free_port)
+	SERVER_LOG="$TEST_DIR/server.log"
+	xandikos -d "$TEST_DIR/xandikos" -l 127.0.0.1 -p "$port" --defaults >"$SERVER_LOG" 2>&1 &
+	cleanup_pids="$cleanup_pids $!"
+	SERVER_URL="http://127.0.0.1:$port/"
+	BOOK_URL="${SERVER_URL}user/contacts/addressbook/"
+	wait_for 20 curl -sf -o /dev/null -X PROPFIND -H 'Depth: 0' "$BOOK_URL" || { echo "Bail out! Xandikos did not start"; exit 1; }
+	SERVER_USER= SERVER_PASSWORD=
+}
+
+# server_requests: how many HTTP requests the CardDAV server has logged.
+server_requests() {
+	grep -cE '(request for|HTTP/1\.[01]" [0-9]{3})' "$SERVER_LOG"
+}
+
+dav() { python3 "$TESTS_SRCDIR/integration/carddav-put.py" "$BOOK_URL" "$SERVER_USER" "$SERVER_PASSWORD" "$@"; }
