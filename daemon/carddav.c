@@ -657,6 +657,7 @@ struct CarddavSync {
 
 	/* Discovery. */
 	gboolean url_is_collection; /* the probe found a collection at the URL */
+	long probe_status;      /* the probe's answer, for the error when nothing is found */
 	MsProps found;          /* what the probe/principal step learnt (raw hrefs) */
 	char *found_href;       /* owned: href of the first response, raw */
 	char *home_url;         /* owned */
@@ -1263,7 +1264,14 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 		propfind(sync, STEP_HOME, sync->home_url, "1");
 		return;
 	}
-	sync_set_error(sync, 0, "no CardDAV address book found at %s", sync->url);
+	if (sync->probe_status >= 500)
+		sync_set_error(sync, sync->probe_status, "server error %ld from %s (PROPFIND)", sync->probe_status,
+			       sync->url);
+	else if (sync->probe_status != 207)
+		sync_set_error(sync, sync->probe_status, "no CardDAV address book found at %s (PROPFIND answered %ld)",
+			       sync->url, sync->probe_status);
+	else
+		sync_set_error(sync, 0, "no CardDAV address book found at %s", sync->url);
 	sync_finish(sync);
 }
 
@@ -1276,6 +1284,8 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 	long status = response->status;
 	const char *url = sync->request_url;
 
+	if (sync->step == STEP_PROBE)
+		sync->probe_status = status;
 	/* Answers other than a multistatus. */
 	if (status != 207) {
 		if (status == 0 && response->error && strcmp(response->error, "cancelled") == 0) {
@@ -1306,18 +1316,17 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 	}
 
 	/* A 207 that did not arrive whole, or that we stopped reading. */
-	if (parser->own_error) {
-		sync_set_error(sync, status, "malformed multistatus from %s: %s", url, parser->error);
+	if (parser->own_error || (!response->error && !ms_parser_finish(parser))) {
+		if (parser->own_error)
+			/* A limit, a DTD, a card without data. */
+			sync_set_error(sync, status, "multistatus from %s refused: %s", url, parser->error);
+		else
+			sync_set_error(sync, status, "malformed multistatus from %s: %s", url, parser->error);
 		sync_finish(sync);
 		return;
 	}
 	if (response->error) {
 		fail_request(sync, response);
-		return;
-	}
-	if (!ms_parser_finish(parser)) {
-		sync_set_error(sync, status, "malformed multistatus from %s: %s", url, parser->error);
-		sync_finish(sync);
 		return;
 	}
 	if (parser->root != TAG_MULTISTATUS) {

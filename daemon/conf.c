@@ -65,9 +65,20 @@ static char *expand_path(const char *value)
 	return g_strdup(value);
 }
 
+static gboolean parse_cadence_value(const char *value, gint64 *out, const Where *where, GError **error)
+{
+	if (!parse_duration_value(value, out, where, error))
+		return FALSE;
+	if (*out <= 0) {
+		fail(error, where, "a cadence must be longer than 0s (use \"never\" in [tiers] for none)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
 static gboolean set_cadence(Config *config, void *section, const char *value, const Where *where, GError **error)
 {
-	return parse_duration_value(value, &config->default_cadence_s, where, error);
+	return parse_cadence_value(value, &config->default_cadence_s, where, error);
 }
 
 static gboolean set_quiet_hours(Config *config, void *section, const char *value, const Where *where, GError **error)
@@ -430,7 +441,7 @@ static gboolean set_key(Config *config, CurrentSection *current, const char *key
 		}
 		if (g_ascii_strcasecmp(value, "never") == 0)
 			cadence_s = CONFIG_CADENCE_NEVER;
-		else if (!parse_duration_value(value, &cadence_s, where, error))
+		else if (!parse_cadence_value(value, &cadence_s, where, error))
 			return FALSE;
 		set_tier(config, key, cadence_s);
 		return TRUE;
@@ -516,7 +527,7 @@ Config *config_load(const char *path, const char *default_vdir, GError **error)
 		char *line = g_strstrip(lines[i]);
 
 		if (i == 0 && g_str_has_prefix(line, "\xEF\xBB\xBF"))
-			line += 3;
+			line = g_strstrip(line + 3);
 		if (!*line || *line == '#' || *line == ';')
 			continue;
 		if (*line == '[') {

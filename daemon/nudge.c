@@ -95,11 +95,20 @@ gboolean nudge_quiet_at(const Config *config, GDateTime *local)
 
 gint64 nudge_quiet_end(const Config *config, GDateTime *local)
 {
-	int minute = g_date_time_get_hour(local) * 60 + g_date_time_get_minute(local);
-	int ahead = config->quiet_end_min - minute;
-	if (ahead <= 0)
-		ahead += 24 * 60;
-	return g_date_time_to_unix(local) - g_date_time_get_second(local) + (gint64)ahead * 60;
+	/* Built from the local date, not by adding minutes, so that a night
+	 * with a clock change still ends at the configured time. */
+	GTimeZone *zone = g_date_time_get_timezone(local);
+	g_autoptr(GDateTime) end = g_date_time_new(zone, g_date_time_get_year(local), g_date_time_get_month(local),
+						   g_date_time_get_day_of_month(local), config->quiet_end_min / 60,
+						   config->quiet_end_min % 60, 0);
+	if (g_date_time_compare(end, local) <= 0) {
+		g_autoptr(GDateTime) today = g_steal_pointer(&end);
+		g_autoptr(GDateTime) tomorrow = g_date_time_add_days(local, 1);
+		end = g_date_time_new(zone, g_date_time_get_year(tomorrow), g_date_time_get_month(tomorrow),
+				      g_date_time_get_day_of_month(tomorrow), config->quiet_end_min / 60,
+				      config->quiet_end_min % 60, 0);
+	}
+	return g_date_time_to_unix(end);
 }
 
 int nudge_kind_order(const char *kind)
@@ -134,7 +143,8 @@ char *nudge_summary(const StoreContact *contact)
 char *nudge_body(const StoreContact *contact, const Cadence *cadence, gint64 now)
 {
 	g_autoptr(GString) body = g_string_new(NULL);
-	g_autofree char *cadence_text = duration_format(cadence->seconds);
+	g_autofree char *cadence_text = cadence->seconds == CONFIG_CADENCE_NEVER ? g_strdup("never")
+									      : duration_format(cadence->seconds);
 
 	if (contact->org) {
 		g_string_append_printf(body, "%s%s%s · ", contact->title ? contact->title : "",

@@ -275,6 +275,8 @@ static void finalize_statement(gpointer stmt)
 
 Store *store_open_at_version(const char *path, int target_version, GError **error)
 {
+	g_return_val_if_fail(target_version >= 0 && target_version <= STORE_SCHEMA_VERSION, NULL);
+
 	g_autofree char *dir = g_path_get_dirname(path);
 
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
@@ -561,6 +563,11 @@ void employment_change_free(EmploymentChange *change)
 /* Keeps the employment timeline: the same (normalised) organisation and
  * title extend the current row, anything else closes it and opens one.
  * A move from one organisation, or title, to another is added to CHANGES. */
+/* Keeps the employment timeline per contact and source: the same
+ * (normalised) organisation and title extend the latest row (reopening it
+ * after a gap, such as an export without a company), anything else closes
+ * it and opens one. A move from the latest organisation or title to
+ * another is added to CHANGES. */
 static gboolean record_employment(Store *store, gint64 contact_id, gint64 source_id, const SourceRecord *record,
 				  gint64 now, GPtrArray *changes, GError **error)
 {
@@ -568,37 +575,46 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 	g_autofree char *title_key = normalize_name(record->title);
 	g_autofree char *old_org = NULL, *old_org_key = NULL, *old_title = NULL;
 	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT id, org_key, org, title FROM employment"
-		" WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
-	gint64 current_id = 0;
+		"SELECT id, org_key, org, title, current FROM employment"
+		" WHERE contact_id = ?1 AND source_id = ?2 ORDER BY current DESC, id DESC LIMIT 1");
+	gint64 latest_id = 0;
+	gboolean latest_current = FALSE;
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, source_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		current_id = sqlite3_column_int64(stmt, 0);
+		latest_id = sqlite3_column_int64(stmt, 0);
 		old_org_key = db_column_text(stmt, 1);
 		old_org = db_column_text(stmt, 2);
 		old_title = db_column_text(stmt, 3);
+		latest_current = sqlite3_column_int(stmt, 4);
 	}
 	sqlite3_reset(stmt);
 
+	if (!org_key) {
+		/* No organisation now: the job ends, but no move is known yet. */
+		if (!latest_current)
+			return TRUE;
+		stmt = db_prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, latest_id);
+		return db_step_done(store, stmt, error);
+	}
+
 	g_autofree char *old_title_key = normalize_name(old_title);
-	gboolean same_org = org_key && g_strcmp0(old_org_key, org_key) == 0;
-	if (current_id && same_org && strcmp(title_key, old_title_key) == 0) {
-		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?2 WHERE id = ?1");
-		sqlite3_bind_int64(stmt, 1, current_id);
+	gboolean same_org = g_strcmp0(old_org_key, org_key) == 0;
+	if (latest_id && same_org && strcmp(title_key, old_title_key) == 0) {
+		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?2, current = 1 WHERE id = ?1");
+		sqlite3_bind_int64(stmt, 1, latest_id);
 		sqlite3_bind_int64(stmt, 2, now);
 		return db_step_done(store, stmt, error);
 	}
-	if (current_id) {
+	if (latest_current) {
 		stmt = db_prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
-		sqlite3_bind_int64(stmt, 1, current_id);
+		sqlite3_bind_int64(stmt, 1, latest_id);
 		if (!db_step_done(store, stmt, error))
 			return FALSE;
 	}
-	if (!org_key)
-		return TRUE;
-	if (current_id && changes) {
+	if (latest_id && changes) {
 		EmploymentChange *change = g_new0(EmploymentChange, 1);
 		change->contact_id = contact_id;
 		change->new_org = !same_org;
@@ -883,9 +899,9 @@ gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *bat
 	if (!db_exec(store,
 		  "UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id"
 		  " AND r.gone_at IS NULL) WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id);"
-		  "UPDATE employment SET current = 0 WHERE current = 1 AND EXISTS (SELECT 1 FROM records r"
+		  "UPDATE employment SET current = 0 WHERE current = 1 AND NOT EXISTS (SELECT 1 FROM records r"
 		  " WHERE r.contact_id = employment.contact_id AND r.source_id = employment.source_id"
-		  " AND r.gone_at IS NOT NULL);"
+		  " AND r.gone_at IS NULL);"
 		  "DELETE FROM temp.seen_keys;",
 		  error) ||
 	    !set_held(store, source_id, 0, NULL, error))

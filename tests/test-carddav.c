@@ -791,7 +791,8 @@ static void test_faults(void)
 	expect_error("truncated", "whole body");
 	expect_error("entity", "document type");
 	expect_error("notxml", "no DAV:multistatus");
-	expect_error("status500", "no CardDAV address book");
+	expect_error("status500", "server error 500");
+	expect_error("nothing-here", "PROPFIND answered 404");
 	expect_error("book-malformed", "malformed multistatus");
 	expect_error("book-truncated", "whole body");
 	expect_error("book-bigcard", "a card larger than");

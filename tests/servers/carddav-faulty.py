@@ -126,6 +126,14 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(207, HEAD + '<d:multistatus %s>%s</d:multistatus>' % (NS, good))
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients hang up on purpose here (a card too large, ...).
+        pass
+
+
 def wait_for_stdin_eof(server):
     while sys.stdin.buffer.read(4096):
         pass
@@ -133,8 +141,7 @@ def wait_for_stdin_eof(server):
 
 
 def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=wait_for_stdin_eof, args=(server,), daemon=True).start()
     print(server.server_address[1], flush=True)
     server.serve_forever()
