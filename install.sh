@@ -9,6 +9,7 @@
 #   ./install.sh [PREFIX]        set up and run
 #   ./install.sh --deps          only install the build and run dependencies
 #   ./install.sh --test-deps     also the servers the test suite starts
+#   ./install.sh --bench-deps    also the peer tools bench/ compares with
 set -eu
 cd "$(dirname "$0")"
 
@@ -17,6 +18,7 @@ BUILD_DEPS="build-essential autoconf automake pkg-config libglib2.0-dev libjson-
 RUN_DEPS="systemd dbus"
 TEST_DEPS="python3 sqlite3 openssl curl xvfb dbus-daemon dunst radicale xandikos nginx-light valgrind
  tzdata"
+BENCH_DEPS="vdirsyncer newsboat time bc curl"
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -35,6 +37,10 @@ case "${1:-}" in
 	;;
 --test-deps)
 	install_packages $BUILD_DEPS $RUN_DEPS $TEST_DEPS
+	exit 0
+	;;
+--bench-deps)
+	install_packages $BUILD_DEPS $RUN_DEPS $TEST_DEPS $BENCH_DEPS
 	exit 0
 	;;
 esac

@@ -330,7 +330,7 @@ static gboolean connection_open(Connection *conn, const char *path, GError **err
 	struct timeval timeout = { .tv_sec = RESPONSE_TIMEOUT_S };
 
 	conn->fd = -1;
-	frame_reader_init(&conn->reader);
+	frame_reader_init(&conn->reader, PROTOCOL_MAX_RESPONSE);
 	if (strlen(path) >= sizeof addr.sun_path) {
 		g_set_error(error, CTL_ERROR, CTL_ERROR_UNREACHABLE, "cannot reach tiesd at %s: %s", path,
 			    g_strerror(ENAMETOOLONG));
@@ -1575,10 +1575,10 @@ static int run(Invocation *inv, JsonObject *request)
 	gsize len;
 	g_autofree char *data = protocol_encode(request, &len);
 
-	if (len > PROTOCOL_MAX_MESSAGE) {
+	if (len > PROTOCOL_MAX_REQUEST) {
 		g_autofree char *message = g_strdup_printf("%s: the request is too large (%" G_GSIZE_FORMAT
 							   " bytes; tiesd takes at most %d)",
-							   inv->command->name, len, PROTOCOL_MAX_MESSAGE);
+							   inv->command->name, len, PROTOCOL_MAX_REQUEST);
 		return usage_error(inv->command, message);
 	}
 	if (inv->command->client_version_first && !inv->json) {

@@ -612,6 +612,7 @@ typedef enum {
 	STEP_SYNC,        /* REPORT sync-collection */
 	STEP_QUERY,       /* REPORT addressbook-query */
 	STEP_MULTIGET,    /* REPORT addressbook-multiget */
+	STEP_TOKEN,       /* PROPFIND Depth 0 on an address book: its sync-token */
 } Step;
 
 typedef enum {
@@ -625,8 +626,9 @@ typedef struct {
 	CarddavBook *book;      /* owned until it moves into the result */
 	char *key;              /* owned: path_key of the book's URL */
 	char *server_token;     /* owned: its sync-token per discovery; NULL if none */
+	gboolean token_read;    /* SERVER_TOKEN is known (else asked before the book is read) */
+	gboolean reports_listed, report_sync; /* what supported-report-set said */
 	gboolean sync_supported;
-	gboolean fell_back;     /* the stored token was refused */
 	GPtrArray *pending;     /* owned char*: hrefs whose data is still to fetch */
 	guint pending_done;     /* how many of PENDING went into multigets */
 	GHashTable *pending_set; /* owned, QUERY_PICK: hrefs wanted, borrowed from PENDING */
@@ -727,7 +729,18 @@ static void job_free(gpointer data)
 	g_free(job);
 }
 
-static BookJob *job_new(const char *url, const MsProps *props)
+static void job_set_token(BookJob *job, const char *token)
+{
+	g_free(job->server_token);
+	job->server_token = token && *token ? g_strdup(token) : NULL;
+	job->token_read = TRUE;
+	/* A server that lists its reports and leaves sync-collection out does
+	 * not have it; one that lists none (Xandikos) may still. */
+	job->sync_supported = job->server_token && (!job->reports_listed || job->report_sync);
+}
+
+/* TOKEN_READ: PROPS holds the book's sync-token (or the server has none). */
+static BookJob *job_new(const char *url, const MsProps *props, gboolean token_read)
 {
 	BookJob *job = g_new0(BookJob, 1);
 	CarddavBook *book = g_new0(CarddavBook, 1);
@@ -739,10 +752,10 @@ static BookJob *job_new(const char *url, const MsProps *props)
 	book->removed = g_ptr_array_new_with_free_func(g_free);
 	job->book = book;
 	job->key = url_path_key(url);
-	job->server_token = props->sync_token && *props->sync_token ? g_strdup(props->sync_token) : NULL;
-	/* A server that lists its reports and leaves sync-collection out does
-	 * not have it; one that lists none (Xandikos) may still. */
-	job->sync_supported = job->server_token && (!props->reports_listed || props->report_sync);
+	job->reports_listed = props->reports_listed;
+	job->report_sync = props->report_sync;
+	if (token_read)
+		job_set_token(job, props->sync_token);
 	job->pending = g_ptr_array_new_with_free_func(g_free);
 	return job;
 }
@@ -865,6 +878,18 @@ static void submit(CarddavSync *sync, Step step, const char *method, const char 
 	"<d:resourcetype/><d:displayname/><d:sync-token/><d:supported-report-set/>" \
 	"</d:prop></d:propfind>\n"
 
+/* With a filter: Radicale computes a sync-token by reading the whole book,
+ * so it is asked only of the books wanted (PROPFIND_TOKEN). */
+#define PROPFIND_HOME_NO_TOKEN \
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
+	"<d:propfind xmlns:d=\"DAV:\"><d:prop>" \
+	"<d:resourcetype/><d:displayname/><d:supported-report-set/>" \
+	"</d:prop></d:propfind>\n"
+
+#define PROPFIND_TOKEN \
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
+	"<d:propfind xmlns:d=\"DAV:\"><d:prop><d:sync-token/></d:prop></d:propfind>\n"
+
 #define QUERY_BODY(PROPS) \
 	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
 	"<c:addressbook-query xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:carddav\">" \
@@ -880,8 +905,17 @@ static BookJob *current_job(CarddavSync *sync)
 
 static void propfind(CarddavSync *sync, Step step, const char *url, const char *depth)
 {
-	submit(sync, step, "PROPFIND", url, depth, step == STEP_HOME ? PROPFIND_HOME : PROPFIND_DISCOVERY,
-	       CARDDAV_MAX_PROPFIND_BYTES);
+	const char *body = PROPFIND_DISCOVERY;
+
+	/* What the last Depth 0 answer said has been used by now. */
+	ms_props_clear(&sync->found);
+	g_clear_pointer(&sync->found_href, g_free);
+
+	if (step == STEP_HOME)
+		body = sync->addressbooks ? PROPFIND_HOME_NO_TOKEN : PROPFIND_HOME;
+	else if (step == STEP_TOKEN)
+		body = PROPFIND_TOKEN;
+	submit(sync, step, "PROPFIND", url, depth, body, CARDDAV_MAX_PROPFIND_BYTES);
 }
 
 static void query(CarddavSync *sync, BookJob *job, QueryMode mode)
@@ -965,6 +999,10 @@ static void start_book(CarddavSync *sync, BookJob *job)
 {
 	const char *token = sync->tokens ? g_hash_table_lookup(sync->tokens, job->book->url) : NULL;
 
+	if (!job->token_read) {
+		propfind(sync, STEP_TOKEN, job->book->url, "0");
+		return;
+	}
 	if (token && *token && job->sync_supported) {
 		job->book->complete = FALSE;
 		if (g_strcmp0(token, job->server_token) == 0) {
@@ -1145,6 +1183,7 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 	case STEP_PROBE:
 	case STEP_WELL_KNOWN:
 	case STEP_PRINCIPAL:
+	case STEP_TOKEN:
 		/* Depth 0: the first response speaks of the URL asked. */
 		if (!sync->found_href) {
 			sync->found_href = g_strdup(g_ptr_array_index(response->hrefs, 0));
@@ -1160,7 +1199,7 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 		}
 		g_autofree char *url = resolve_url(sync->request_url, g_ptr_array_index(response->hrefs, 0));
 		if (url)
-			g_ptr_array_add(sync->jobs, job_new(url, &response->props));
+			g_ptr_array_add(sync->jobs, job_new(url, &response->props, sync->addressbooks == NULL));
 		return TRUE;
 	}
 	case STEP_SYNC:
@@ -1193,24 +1232,20 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 
 /* ---- Answers ---- */
 
-static void fail_request(CarddavSync *sync, const HttpResponse *response)
+static void fail_request(CarddavSync *sync, const HttpResponse *response, long status)
 {
-	long status = response->status;
 	const char *url = sync->request_url;
 
-	if (status == 401) {
-		if (sync->username)
-			sync_set_error(sync, status, "authentication failed for user %s at %s (401)", sync->username, url);
-		else
-			sync_set_error(sync, status, "authentication required at %s (401), and no user name configured", url);
-	} else if (status == 0 || (response->error && status >= 200 && status < 300)) {
-		sync_set_error(sync, status, "%s %s: %s", sync->method, url,
-			       response->error ? response->error : "no answer");
-	} else if (status >= 500) {
+	if (response->error)
+		sync_set_error(sync, status, "%s %s: %s", sync->method, url, response->error);
+	else if (status == 401 && sync->username)
+		sync_set_error(sync, status, "authentication failed for user %s at %s (401)", sync->username, url);
+	else if (status == 401)
+		sync_set_error(sync, status, "authentication required at %s (401), and no user name configured", url);
+	else if (status >= 500)
 		sync_set_error(sync, status, "server error %ld from %s (%s)", status, url, sync->method);
-	} else {
+	else
 		sync_set_error(sync, status, "unexpected status %ld from %s (%s)", status, url, sync->method);
-	}
 	sync_finish(sync);
 }
 
@@ -1223,7 +1258,7 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 		/* The URL is an address book: read it, whatever the filter. */
 		g_autofree char *url = resolve_url(base, sync->found_href);
 		if (url) {
-			g_ptr_array_add(sync->jobs, job_new(url, found));
+			g_ptr_array_add(sync->jobs, job_new(url, found, TRUE));
 			sync->job_index = 0;
 			start_book(sync, current_job(sync));
 			return;
@@ -1240,8 +1275,6 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 	if (found->principal && sync->step != STEP_PRINCIPAL) {
 		g_autofree char *principal = resolve_url(base, found->principal);
 		if (principal) {
-			ms_props_clear(&sync->found);
-			g_clear_pointer(&sync->found_href, g_free);
 			propfind(sync, STEP_PRINCIPAL, principal, "0");
 			return;
 		}
@@ -1252,8 +1285,6 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 							g_uri_get_host(uri), g_uri_get_port(uri),
 							"/.well-known/carddav", NULL, NULL);
 		sync->url_is_collection = found->collection;
-		ms_props_clear(&sync->found);
-		g_clear_pointer(&sync->found_href, g_free);
 		propfind(sync, STEP_WELL_KNOWN, well_known, "0");
 		return;
 	}
@@ -1281,7 +1312,9 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 	g_autoptr(MsParser) parser = g_steal_pointer(&sync->parser);
 
 	sync->request_id = 0;
-	long status = response->status;
+	/* After a failure the engine may still hold the status of curl's
+	 * first round, sent without credentials (401): the error counts then. */
+	long status = response->error && response->status == 401 ? 0 : response->status;
 	const char *url = sync->request_url;
 
 	if (sync->step == STEP_PROBE)
@@ -1293,25 +1326,26 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 			sync_finish(sync);
 			return;
 		}
-		if (sync->step == STEP_SYNC && status != 401 && status != 404 && status != 0) {
+		if (sync->step == STEP_SYNC && !response->error && status != 401 && status != 404 && status != 0) {
 			/* A token the server does not take (Radicale: 403
 			 * valid-sync-token; Xandikos: 500): the full path. */
 			BookJob *job = current_job(sync);
 			log_debug("carddav: %s refused the sync-token (%ld%s), reading it whole", job->book->url,
 				  status, parser->valid_sync_token ? ", valid-sync-token" : "");
-			job->fell_back = TRUE;
 			start_full(sync, job);
 			return;
 		}
-		if ((sync->step == STEP_PROBE || sync->step == STEP_WELL_KNOWN) && status != 401 && status != 0) {
+		if (((sync->step == STEP_PROBE && !response->error) || sync->step == STEP_WELL_KNOWN) &&
+		    status != 401 && status != 0) {
 			/* Not a DAV resource here: try the well-known URL, or
-			 * the URL as a home. */
+			 * the URL as a home (also when the well-known URL
+			 * leads nowhere, e.g. a redirect loop). */
 			ms_props_clear(&sync->found);
 			g_clear_pointer(&sync->found_href, g_free);
 			after_discovery_step(sync, url);
 			return;
 		}
-		fail_request(sync, response);
+		fail_request(sync, response, status);
 		return;
 	}
 
@@ -1326,7 +1360,7 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 		return;
 	}
 	if (response->error) {
-		fail_request(sync, response);
+		fail_request(sync, response, status);
 		return;
 	}
 	if (parser->root != TAG_MULTISTATUS) {
@@ -1344,6 +1378,12 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 	case STEP_HOME:
 		start_books(sync);
 		return;
+	case STEP_TOKEN: {
+		BookJob *job = current_job(sync);
+		job_set_token(job, sync->found.sync_token);
+		start_book(sync, job);
+		return;
+	}
 	case STEP_SYNC: {
 		BookJob *job = current_job(sync);
 		g_free(job->book->sync_token);

@@ -20,8 +20,10 @@
  * Per address book, requests are chosen by what servers answer fast (see
  * ../shared/MEASURED.md): no Depth 1 PROPFIND over an address book, never a
  * big multiget. A first sync is one addressbook-query with every card; with
- * a stored token, nothing at all when the book's sync-token (from the home
- * listing) equals it, else one sync-collection, plus an addressbook-multiget
+ * a stored token, nothing more when the book's sync-token (from the home
+ * listing, or with ADDRESSBOOKS set one Depth 0 PROPFIND on each book named,
+ * since Radicale reads a whole book to compute it) equals it, else one
+ * sync-collection, plus an addressbook-multiget
  * for cards named without data (Xandikos), or one addressbook-query with the
  * data when more than a handful are. A refused token falls back to the full
  * path; with ETags in STATE that lists ETags only and fetches what changed.

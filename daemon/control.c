@@ -237,7 +237,7 @@ static gboolean on_readable(int fd, GIOCondition condition, gpointer user_data)
 		frame_reader_feed(&client->reader, buffer, n);
 		/* A client may queue requests behind a slow one, but not without
 		 * bound. */
-		if (client->reader.pending->len > 2 * PROTOCOL_MAX_MESSAGE)
+		if (client->reader.pending->len > 2 * PROTOCOL_MAX_REQUEST)
 			refuse(client, TRUE, PROTOCOL_E_TOO_LARGE, "requests sent faster than they are answered");
 		else {
 			arm_idle_timer(client);
@@ -279,7 +279,7 @@ static gboolean on_accept(int listen_fd, GIOCondition condition, gpointer user_d
 	client->fd = fd;
 	client->ref = 1; /* the list's */
 	client->output = g_string_new(NULL);
-	frame_reader_init(&client->reader);
+	frame_reader_init(&client->reader, PROTOCOL_MAX_REQUEST);
 	g_ptr_array_add(server->clients, client);
 
 	uid_t uid = (uid_t)-1;

@@ -98,6 +98,10 @@ struct HttpEngine {
 	GQueue queued;                /* waiting for a connection slot */
 	GQueue finished;              /* waiting to be reported */
 	GHashTable *host_running;     /* owned host key → transfers running there */
+	/* owned host key → 1 where the server asked for Basic auth: later
+	 * requests there send credentials at once instead of waiting for a 401
+	 * each time (which doubles every request). */
+	GHashTable *basic_hosts;
 	guint running;
 	guint64 last_id;
 };
@@ -550,6 +554,12 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 		if (curl_easy_getinfo(transfer->easy, CURLINFO_REDIRECT_URL, &next) == CURLE_OK)
 			location = g_strdup(next);
 	}
+	if (result == CURLE_OK && transfer->send_auth && status != 401 && transfer->host_key) {
+		long offered = 0;
+		if (curl_easy_getinfo(transfer->easy, CURLINFO_HTTPAUTH_AVAIL, &offered) == CURLE_OK &&
+		    offered == CURLAUTH_BASIC)
+			g_hash_table_add(engine->basic_hosts, g_strdup(transfer->host_key));
+	}
 	if (result == CURLE_OK && !redirect)
 		response_fill(transfer, status);
 	else if (result != CURLE_OK)
@@ -728,7 +738,8 @@ static CURLcode transfer_setup(Transfer *transfer, CURL *easy, gint64 left_ms)
 		SETOPT(CURLOPT_POSTFIELDS, data ? data : "");
 	}
 	if (transfer->send_auth) {
-		SETOPT(CURLOPT_HTTPAUTH, (long) (CURLAUTH_BASIC | CURLAUTH_DIGEST));
+		gboolean basic = transfer->host_key && g_hash_table_contains(transfer->engine->basic_hosts, transfer->host_key);
+		SETOPT(CURLOPT_HTTPAUTH, (long) (basic ? CURLAUTH_BASIC : CURLAUTH_BASIC | CURLAUTH_DIGEST));
 		SETOPT(CURLOPT_USERNAME, request->username);
 		SETOPT(CURLOPT_PASSWORD, request->password);
 	}
@@ -801,6 +812,7 @@ static void engine_unref(HttpEngine *engine)
 	g_hash_table_unref(engine->watches);
 	g_hash_table_unref(engine->transfers);
 	g_hash_table_unref(engine->host_running);
+	g_hash_table_unref(engine->basic_hosts);
 	g_free(engine);
 }
 
@@ -952,6 +964,7 @@ HttpEngine *http_engine_new(const HttpLimits *limits)
 	engine->watches = g_hash_table_new(NULL, NULL);
 	engine->transfers = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine->host_running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	engine->basic_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&engine->queued);
 	g_queue_init(&engine->finished);
 

@@ -12,9 +12,10 @@ char *protocol_default_socket(void)
 	return g_build_filename(g_get_user_runtime_dir(), "ties", "tiesd.sock", NULL);
 }
 
-void frame_reader_init(FrameReader *reader)
+void frame_reader_init(FrameReader *reader, gsize max_message)
 {
 	reader->pending = g_string_new(NULL);
+	reader->max_message = max_message;
 }
 
 void frame_reader_clear(FrameReader *reader)
@@ -34,17 +35,17 @@ char *frame_reader_next(FrameReader *reader, GError **error)
 	const char *newline = memchr(reader->pending->str, '\n', reader->pending->len);
 
 	if (!newline) {
-		if (reader->pending->len >= PROTOCOL_MAX_MESSAGE) {
+		if (reader->pending->len >= reader->max_message) {
 			g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-				    "message larger than %d bytes", PROTOCOL_MAX_MESSAGE);
+				    "message larger than %" G_GSIZE_FORMAT " bytes", reader->max_message);
 			return NULL;
 		}
 		return NULL;
 	}
 	gsize len = newline - reader->pending->str;
-	if (len + 1 > PROTOCOL_MAX_MESSAGE) {
+	if (len + 1 > reader->max_message) {
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-			    "message larger than %d bytes", PROTOCOL_MAX_MESSAGE);
+			    "message larger than %" G_GSIZE_FORMAT " bytes", reader->max_message);
 		return NULL;
 	}
 	char *message = g_strndup(reader->pending->str, len);

@@ -8,7 +8,9 @@
  * each message one line ended by "\n". JSON never holds a raw newline, so
  * the reader always knows where a message ends. */
 #define PROTOCOL_VERSION 1
-#define PROTOCOL_MAX_MESSAGE (64 * 1024)
+/* A request is small; a response lists up to every contact. */
+#define PROTOCOL_MAX_REQUEST (64 * 1024)
+#define PROTOCOL_MAX_RESPONSE (64 * 1024 * 1024)
 
 /* Error codes of a refused request. */
 #define PROTOCOL_E_BAD_REQUEST "bad-request"
@@ -28,15 +30,17 @@ char *protocol_default_socket(void);
 /* Splits a byte stream into messages. */
 typedef struct {
 	GString *pending; /* owned; bytes after the last complete message */
+	gsize max_message; /* newline included */
 } FrameReader;
 
-void frame_reader_init(FrameReader *reader);
+/* MAX_MESSAGE: PROTOCOL_MAX_REQUEST in the daemon, _RESPONSE in clients. */
+void frame_reader_init(FrameReader *reader, gsize max_message);
 void frame_reader_clear(FrameReader *reader);
 /* Appends bytes read from the peer. */
 void frame_reader_feed(FrameReader *reader, const char *data, gsize len);
 /* Returns the next complete message (without its "\n"), or NULL when more
  * bytes are needed. Fails once the pending message exceeds
- * PROTOCOL_MAX_MESSAGE: the stream cannot be resynchronised after that. */
+ * its maximum: the stream cannot be resynchronised after that. */
 char *frame_reader_next(FrameReader *reader, GError **error);
 
 /* Serialises OBJECT as one message, "\n" included. */

@@ -528,11 +528,14 @@ static void test_discovery(gconstpointer data)
 static void test_first_sync(gconstpointer data)
 {
 	Server *server = (Server *) data;
-	const char *books[] = { server->book_name, NULL };
 	g_assert_true(server->ready);
 
-	CarddavResult *result = sync_server(server, server->root, books, TRUE, "first sync");
-	CarddavBook *book = only_book(result);
+	/* Both books: their sync-tokens come with the home listing. */
+	CarddavResult *result = sync_server(server, server->root, NULL, TRUE, "first sync");
+	g_assert_null(result->error);
+	g_assert_cmpuint(result->books->len, ==, 2);
+	CarddavBook *book = book_named(result, server->book_name);
+	g_assert_nonnull(book);
 	g_assert_cmpstr(book->url, ==, server->book_url);
 	g_assert_cmpstr(book->name, ==, server->book_name);
 	g_assert_true(book->complete);
@@ -540,8 +543,13 @@ static void test_first_sync(gconstpointer data)
 	g_assert_cmpuint(book->cards->len, ==, N_CARDS);
 	g_assert_cmpuint(book->unchanged->len, ==, 0);
 	g_assert_cmpuint(book->removed->len, ==, 0);
-	/* Probe, principal, home, one addressbook-query. */
-	g_assert_cmpuint(result->requests, <=, 4);
+	/* Probe, principal, home, one addressbook-query per book. */
+	g_assert_cmpuint(result->requests, <=, 5);
+	CarddavBook *other = book_named(result, server->other_name);
+	g_assert_nonnull(other);
+	g_assert_true(other->complete);
+	g_assert_nonnull(other->sync_token);
+	g_assert_cmpuint(other->cards->len, ==, N_OTHER);
 
 	g_autoptr(GHashTable) hrefs = g_hash_table_new(g_str_hash, g_str_equal);
 	for (guint i = 0; i < book->cards->len; i++) {
@@ -562,7 +570,8 @@ static void test_first_sync(gconstpointer data)
 	g_assert_nonnull(strstr(card->data, "FN:John Smith 43"));
 
 	apply(server, result);
-	g_assert_cmpuint(g_hash_table_size(server->etags), ==, N_CARDS);
+	g_assert_cmpuint(g_hash_table_size(server->etags), ==, N_CARDS + N_OTHER);
+	g_assert_cmpuint(g_hash_table_size(server->tokens), ==, 2);
 	carddav_result_free(result);
 }
 
@@ -574,14 +583,28 @@ static void test_no_change(gconstpointer data)
 	g_autofree char *token = g_strdup(g_hash_table_lookup(server->tokens, server->book_url));
 	g_assert_nonnull(token);
 
-	CarddavResult *result = sync_server(server, server->root, books, TRUE, "no-change sync");
+	/* Every book: discovery only, the sync-tokens have not moved. */
+	CarddavResult *result = sync_server(server, server->root, NULL, TRUE, "no-change sync, all books");
+	g_assert_null(result->error);
+	g_assert_cmpuint(result->books->len, ==, 2);
+	for (guint i = 0; i < result->books->len; i++) {
+		CarddavBook *book = g_ptr_array_index(result->books, i);
+		g_assert_false(book->complete);
+		g_assert_cmpuint(book->cards->len, ==, 0);
+		g_assert_cmpuint(book->removed->len, ==, 0);
+		g_assert_cmpstr(book->sync_token, ==, g_hash_table_lookup(server->tokens, book->url));
+	}
+	g_assert_cmpuint(result->requests, <=, 3);
+	carddav_result_free(result);
+
+	/* One book named: its sync-token asked of it alone. */
+	result = sync_server(server, server->root, books, TRUE, "no-change sync");
 	CarddavBook *book = only_book(result);
 	g_assert_false(book->complete);
 	g_assert_cmpuint(book->cards->len, ==, 0);
 	g_assert_cmpuint(book->removed->len, ==, 0);
 	g_assert_cmpstr(book->sync_token, ==, token);
-	/* Discovery only: the book's sync-token has not moved. */
-	g_assert_cmpuint(result->requests, <=, 3);
+	g_assert_cmpuint(result->requests, <=, 4);
 	apply(server, result);
 	carddav_result_free(result);
 }
@@ -613,10 +636,10 @@ static void test_changes(gconstpointer data)
 	g_assert_cmpstr(g_ptr_array_index(book->removed, 0), ==, server->deleted);
 	g_assert_nonnull(book->sync_token);
 	g_assert_cmpstr(book->sync_token, !=, g_hash_table_lookup(server->tokens, server->book_url));
-	/* Discovery, sync-collection, and for Xandikos one multiget. */
-	g_assert_cmpuint(result->requests, <=, 5);
+	/* Discovery, sync-token, sync-collection, and for Xandikos one multiget. */
+	g_assert_cmpuint(result->requests, <=, 6);
 	apply(server, result);
-	g_assert_cmpuint(g_hash_table_size(server->etags), ==, N_CARDS - 1);
+	g_assert_cmpuint(g_hash_table_size(server->etags), ==, N_CARDS + N_OTHER - 1);
 	carddav_result_free(result);
 
 	/* Nothing since. */
@@ -646,7 +669,8 @@ static void test_many_changes(gconstpointer data)
 		g_assert_nonnull(strstr(card->data, "ORG:Bulk Ltd."));
 	}
 	g_assert_cmpuint(book->removed->len, ==, 0);
-	g_assert_cmpuint(result->requests, <=, 5);
+	/* Discovery, sync-token, sync-collection, and for Xandikos one query. */
+	g_assert_cmpuint(result->requests, <=, 6);
 	apply(server, result);
 	carddav_result_free(result);
 }
@@ -675,8 +699,8 @@ static void test_fallback(gconstpointer data)
 	g_assert_cmpuint(book->unchanged->len, ==, N_CARDS - 1 - 2);
 	g_assert_false(contains_str(book->unchanged, server->deleted));
 	g_assert_cmpuint(book->removed->len, ==, 0);
-	/* Discovery, the refused sync-collection, ETags, one multiget. */
-	g_assert_cmpuint(result->requests, <=, 6);
+	/* Discovery, sync-token, the refused sync-collection, ETags, one multiget. */
+	g_assert_cmpuint(result->requests, <=, 7);
 	apply(server, result);
 	carddav_result_free(result);
 
@@ -685,6 +709,24 @@ static void test_fallback(gconstpointer data)
 	book = only_book(result);
 	g_assert_false(book->complete);
 	g_assert_cmpuint(book->cards->len, ==, 0);
+	carddav_result_free(result);
+
+	/* Refused again with more changes than a multiget should carry: the
+	 * ETag listing is followed by one addressbook-query with the data. */
+	edit_cards(server, 150, 25, "Fallback Bulk");
+	g_hash_table_insert(server->tokens, g_strdup(server->book_url), g_strdup("bogus-token-2"));
+	result = sync_server(server, server->root, books, TRUE, "bogus token, 25 changed");
+	book = only_book(result);
+	g_assert_true(book->complete);
+	g_assert_cmpuint(book->cards->len, ==, 25);
+	for (guint i = 0; i < server->changed->len; i++) {
+		const CarddavCard *card = find_card(book, g_ptr_array_index(server->changed, i));
+		g_assert_nonnull(card);
+		g_assert_nonnull(strstr(card->data, "ORG:Fallback Bulk"));
+	}
+	g_assert_cmpuint(book->unchanged->len, ==, N_CARDS - 1 - 25);
+	g_assert_cmpuint(result->requests, <=, 7);
+	apply(server, result);
 	carddav_result_free(result);
 
 	/* Token refused and nothing known: every card with its data. */

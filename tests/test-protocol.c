@@ -21,7 +21,7 @@ static void test_roundtrip(void)
 	g_assert_true(strchr(wire, '\n') == wire + len - 1);
 
 	FrameReader reader;
-	frame_reader_init(&reader);
+	frame_reader_init(&reader, PROTOCOL_MAX_REQUEST);
 	/* Byte by byte: a message split anywhere is reassembled. */
 	char *message = NULL;
 	for (gsize i = 0; i < len; i++) {
@@ -42,7 +42,7 @@ static void test_roundtrip(void)
 static void test_several_in_one_read(void)
 {
 	FrameReader reader;
-	frame_reader_init(&reader);
+	frame_reader_init(&reader, PROTOCOL_MAX_REQUEST);
 	const char *data = "{\"a\":1}\n{\"b\":2}\n{\"c\"";
 	frame_reader_feed(&reader, data, strlen(data));
 	g_autofree char *first = frame_reader_next(&reader, NULL);
@@ -58,9 +58,9 @@ static void test_oversized(void)
 {
 	FrameReader reader;
 	g_autoptr(GError) error = NULL;
-	g_autofree char *big = g_strnfill(PROTOCOL_MAX_MESSAGE + 10, 'x');
+	g_autofree char *big = g_strnfill(PROTOCOL_MAX_REQUEST + 10, 'x');
 
-	frame_reader_init(&reader);
+	frame_reader_init(&reader, PROTOCOL_MAX_REQUEST);
 	frame_reader_feed(&reader, big, strlen(big));
 	g_assert_null(frame_reader_next(&reader, &error));
 	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);

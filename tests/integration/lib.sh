@@ -31,10 +31,19 @@ tiesd_pid=
 cleanup_pids=
 
 cleanup() {
-	[ -n "$tiesd_pid" ] && kill -KILL "$tiesd_pid" 2>/dev/null
+	# SIGTERM first, so that a sanitizer build reports at exit.
+	if [ -n "$tiesd_pid" ] && kill -TERM "$tiesd_pid" 2>/dev/null; then
+		wait_for 3 sh -c "! kill -0 $tiesd_pid 2>/dev/null"
+		kill -KILL "$tiesd_pid" 2>/dev/null
+	fi
 	for pid in $cleanup_pids; do kill -TERM "$pid" 2>/dev/null; done
 	sleep 0.1
 	for pid in $cleanup_pids; do kill -KILL "$pid" 2>/dev/null; done
+	# TIES_TEST_LOGS=DIR keeps every daemon log, e.g. to read sanitizer reports.
+	if [ -n "${TIES_TEST_LOGS:-}" ] && [ -f "$TIESD_LOG" ]; then
+		mkdir -p "$TIES_TEST_LOGS"
+		cp "$TIESD_LOG" "$TIES_TEST_LOGS/$(basename "$0" .sh).log"
+	fi
 	if [ "$failed" -ne 0 ] && [ -f "$TIESD_LOG" ]; then
 		echo "# tiesd log:"
 		sed 's/^/#   /' "$TIESD_LOG"

@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Benchmark: one local Radicale, three clients in one run (tiesd through
+# `tiesctl sync --wait`, vdirsyncer syncing to a vdir, and curl sending the
+# one request a perfect client needs), three phases (first sync, no-change
+# sync, sync after 5 % of the cards changed), N = 1,000 and 10,000 cards.
+# Prints a Markdown table: wall time, CPU time and peak memory per client,
+# and the ratios. Server time is part of every figure: it is most of it.
+#
+#   bench/carddav.sh [N...]        (run from a built tree: needs daemon/tiesd)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+TIESD=${TIESD:-$top/daemon/tiesd}
+TIESCTL=${TIESCTL:-$top/cli/tiesctl}
+PUT="$top/tests/integration/carddav-put.py"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+for tool in radicale vdirsyncer curl python3 /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
+done
+
+work=$(mktemp -d /tmp/ties-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# measure NAME COMMAND...: appends "NAME wall cpu maxrss_kb" to $results.
+measure() {
+	local name=$1; shift
+	/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>>"$work/errors"
+	read -r wall user sys rss < "$work/time"
+	echo "$name $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
+}
+
+# tiesd is a daemon: its CPU and memory come from /proc, the wall time from
+# the tiesctl call that waits for the sync.
+measure_tiesd() {
+	local name=$1
+	local before after start end
+	before=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
+	start=$(date +%s.%N)
+	"$TIESCTL" --socket "$work/run/ties/tiesd.sock" sync --wait work >/dev/null
+	end=$(date +%s.%N)
+	after=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
+	local hz; hz=$(getconf CLK_TCK)
+	local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$tiesd_pid/status")
+	echo "$name $(echo "$end - $start" | bc) $(echo "scale=2; ($after - $before) / $hz" | bc) $rss" >> "$results"
+}
+
+report() {
+	local n=$1
+	echo
+	echo "### N = $n cards"
+	echo
+	echo "| phase | client | wall s | CPU s (client) | peak RSS MB | wall vs tiesd |"
+	echo "|---|---|---:|---:|---:|---:|"
+	for phase in first no-change changed; do
+		local t; t=$(awk -v p="tiesd-$phase" '$1 == p {print $2}' "$results")
+		for client in tiesd vdirsyncer curl; do
+			awk -v name="$client-$phase" -v phase="$phase" -v client="$client" -v t="$t" '$1 == name {
+				printf "| %s | %s | %.2f | %.2f | %.1f | %.1f× |\n", phase, client, $2, $3, $4 / 1024, $2 / t }' "$results"
+		done
+	done
+}
+
+for n in "${sizes[@]}"; do
+	results="$work/results-$n"
+	: > "$results"
+	port=$(free_port)
+	rm -rf "$work/radicale" "$work/vdir" "$work/vs" "$work/xdg" "$work/run"
+	mkdir -p "$work/radicale" "$work/vdir" "$work/vs/status" "$work/xdg/config/ties" "$work/run"
+	chmod 700 "$work/run"
+	echo "me:secret" > "$work/radicale/users"
+	cat > "$work/radicale/config" <<-CONF
+	[server]
+	hosts = 127.0.0.1:$port
+	[auth]
+	type = htpasswd
+	htpasswd_filename = $work/radicale/users
+	htpasswd_encryption = plain
+	delay = 0
+	[storage]
+	filesystem_folder = $work/radicale/collections
+	[rights]
+	type = owner_only
+	[logging]
+	level = warning
+	CONF
+	radicale --config "$work/radicale/config" >"$work/radicale.log" 2>&1 &
+	pids+=($!)
+	url="http://127.0.0.1:$port/"
+	book="${url}me/contacts/"
+	for _ in $(seq 100); do curl -sf -o /dev/null -u me:secret "$url.web/" && break; sleep 0.1; done
+	curl -sf -u me:secret -X MKCOL "$book" -H 'Content-Type: application/xml' --data \
+		'<?xml version="1.0"?><mkcol xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><set><prop><resourcetype><collection/><C:addressbook/></resourcetype></prop></set></mkcol>'
+	python3 "$PUT" "$book" me secret fill "$n"
+
+	# tiesd
+	cat > "$work/xdg/config/ties/ties.conf" <<-CONF
+	[ties]
+	quiet-hours = off
+	[source.work]
+	type = carddav
+	url = $url
+	username = me
+	password = secret
+	interval = 24h
+	CONF
+	chmod 600 "$work/xdg/config/ties/ties.conf"
+	XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_RUNTIME_DIR="$work/run" \
+		"$TIESD" >"$work/tiesd.log" 2>&1 &
+	tiesd_pid=$!
+	pids+=($tiesd_pid)
+
+	# vdirsyncer
+	cat > "$work/vs/config" <<-CONF
+	[general]
+	status_path = "$work/vs/status"
+	[pair bench]
+	a = "remote"
+	b = "local"
+	collections = ["from a"]
+	[storage remote]
+	type = "carddav"
+	url = "$url"
+	username = "me"
+	password = "secret"
+	[storage local]
+	type = "filesystem"
+	path = "$work/vdir"
+	fileext = ".vcf"
+	CONF
+	export VDIRSYNCER_CONFIG="$work/vs/config"
+	yes | vdirsyncer discover >/dev/null 2>&1
+
+	# The lower bound: one REPORT each.
+	query='<?xml version="1.0"?><C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop></C:addressbook-query>'
+	token_req() { printf '<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:sync-token>%s</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/><C:address-data/></D:prop></D:sync-collection>' "$1"; }
+	token=$(curl -s -u me:secret -X PROPFIND -H 'Depth: 0' "$book" --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>' | sed -n 's:.*<[A-Za-z0-9]*:*sync-token>\([^<]*\)<.*:\1:p')
+
+	sleep 1 # tiesd's own first sync starts at once; let the timed one be the measured first
+	measure_tiesd tiesd-first
+	measure vdirsyncer-first vdirsyncer sync
+	measure curl-first curl -s -u me:secret -X REPORT -H 'Depth: 1' -H 'Content-Type: application/xml' --data "$query" "$book"
+
+	measure_tiesd tiesd-no-change
+	measure vdirsyncer-no-change vdirsyncer sync
+	measure curl-no-change curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
+
+	for i in $(seq 0 20 $((n - 1))); do
+		python3 "$PUT" "$book" me secret put "card-$i" "Changed Name $i" "New Org $i"
+	done
+	measure_tiesd tiesd-changed
+	measure vdirsyncer-changed vdirsyncer sync
+	measure curl-changed curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
+
+	contacts=$("$TIESCTL" --socket "$work/run/ties/tiesd.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["contacts"])')
+	[ "$contacts" -eq "$n" ] || { echo "bench: tiesd stored $contacts contacts, not $n" >&2; exit 1; }
+	report "$n"
+	kill "$tiesd_pid"
+	wait "$tiesd_pid" || true
+	kill "${pids[0]}" 2>/dev/null || true
+	pids=()
+done
