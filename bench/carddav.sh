@@ -42,6 +42,24 @@ measure_tiesd() {
 	before=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
 	start=$(date +%s.%N)
 	"$TIESCTL" --socket "$work/run/ties/tiesd.sock" sync --wait work >/dev/null
+	finish_tiesd "$name" "$before" "$start"
+}
+
+# The first sync is the one tiesd starts by itself: timed from its launch
+# until `sync --wait` (which joins it) returns.
+start_and_measure_tiesd() {
+	local start
+	start=$(date +%s.%N)
+	XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_RUNTIME_DIR="$work/run" \
+		"$TIESD" >"$work/tiesd.log" 2>&1 &
+	tiesd_pid=$!
+	pids+=($tiesd_pid)
+	until "$TIESCTL" --socket "$work/run/ties/tiesd.sock" sync --wait work >/dev/null 2>&1; do sleep 0.01; done
+	finish_tiesd tiesd-first 0 "$start"
+}
+
+finish_tiesd() {
+	local name=$1 before=$2 start=$3 after end
 	end=$(date +%s.%N)
 	after=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
 	local hz; hz=$(getconf CLK_TCK)
@@ -97,7 +115,6 @@ for n in "${sizes[@]}"; do
 		'<?xml version="1.0"?><mkcol xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><set><prop><resourcetype><collection/><C:addressbook/></resourcetype></prop></set></mkcol>'
 	python3 "$PUT" "$book" me secret fill "$n"
 
-	# tiesd
 	cat > "$work/xdg/config/ties/ties.conf" <<-CONF
 	[ties]
 	quiet-hours = off
@@ -109,10 +126,6 @@ for n in "${sizes[@]}"; do
 	interval = 24h
 	CONF
 	chmod 600 "$work/xdg/config/ties/ties.conf"
-	XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_RUNTIME_DIR="$work/run" \
-		"$TIESD" >"$work/tiesd.log" 2>&1 &
-	tiesd_pid=$!
-	pids+=($tiesd_pid)
 
 	# vdirsyncer
 	cat > "$work/vs/config" <<-CONF
@@ -133,15 +146,15 @@ for n in "${sizes[@]}"; do
 	fileext = ".vcf"
 	CONF
 	export VDIRSYNCER_CONFIG="$work/vs/config"
-	yes | vdirsyncer discover >/dev/null 2>&1
+	vdirsyncer discover >/dev/null 2>&1 < <(yes)
 
 	# The lower bound: one REPORT each.
 	query='<?xml version="1.0"?><C:addressbook-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop></C:addressbook-query>'
 	token_req() { printf '<?xml version="1.0"?><D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:sync-token>%s</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/><C:address-data/></D:prop></D:sync-collection>' "$1"; }
-	token=$(curl -s -u me:secret -X PROPFIND -H 'Depth: 0' "$book" --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>' | sed -n 's:.*<[A-Za-z0-9]*:*sync-token>\([^<]*\)<.*:\1:p')
+	token=$(curl -s -u me:secret -X PROPFIND -H 'Depth: 0' "$book" --data '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop></D:propfind>' |
+		python3 -c 'import sys, xml.etree.ElementTree as E; print(E.parse(sys.stdin).find(".//{DAV:}sync-token").text)')
 
-	sleep 1 # tiesd's own first sync starts at once; let the timed one be the measured first
-	measure_tiesd tiesd-first
+	start_and_measure_tiesd
 	measure vdirsyncer-first vdirsyncer sync
 	measure curl-first curl -s -u me:secret -X REPORT -H 'Depth: 1' -H 'Content-Type: application/xml' --data "$query" "$book"
 

@@ -629,6 +629,7 @@ typedef struct {
 	gboolean token_read;    /* SERVER_TOKEN is known (else asked before the book is read) */
 	gboolean reports_listed, report_sync; /* what supported-report-set said */
 	gboolean sync_supported;
+	gboolean force_full;    /* the stored token was refused: the full path */
 	GPtrArray *pending;     /* owned char*: hrefs whose data is still to fetch */
 	guint pending_done;     /* how many of PENDING went into multigets */
 	GHashTable *pending_set; /* owned, QUERY_PICK: hrefs wanted, borrowed from PENDING */
@@ -663,6 +664,8 @@ struct CarddavSync {
 	MsProps found;          /* what the probe/principal step learnt (raw hrefs) */
 	char *found_href;       /* owned: href of the first response, raw */
 	char *home_url;         /* owned */
+	gboolean home_guessed;  /* HOME_URL is the parent of the books synced last time */
+	gboolean direct;        /* the books of the tokens, without a listing */
 	GPtrArray *jobs;        /* owned BookJob* */
 	guint job_index;
 };
@@ -952,6 +955,7 @@ static void fetch_pending(CarddavSync *sync, BookJob *job)
 		if (job->book->complete) {
 			/* The whole book with its data, compared anew. */
 			book_reset(job->book);
+			job->bytes = 0;
 			g_ptr_array_set_size(job->pending, 0);
 			query(sync, job, QUERY_DATA);
 		} else {
@@ -986,6 +990,7 @@ static void start_full(CarddavSync *sync, BookJob *job)
 	CarddavBook *book = job->book;
 
 	book_reset(book);
+	job->bytes = 0;
 	g_ptr_array_set_size(job->pending, 0);
 	job->pending_done = 0;
 	book->complete = TRUE;
@@ -998,20 +1003,25 @@ static void start_full(CarddavSync *sync, BookJob *job)
 static void start_book(CarddavSync *sync, BookJob *job)
 {
 	const char *token = sync->tokens ? g_hash_table_lookup(sync->tokens, job->book->url) : NULL;
+	/* Without the book's current token (a filtered home listing), a token
+	 * it gave before says that it speaks sync-collection. */
+	gboolean may_sync = token && *token && !job->force_full &&
+		(job->token_read ? job->sync_supported : !job->reports_listed || job->report_sync);
 
-	if (!job->token_read) {
-		propfind(sync, STEP_TOKEN, job->book->url, "0");
-		return;
-	}
-	if (token && *token && job->sync_supported) {
+	if (may_sync) {
 		job->book->complete = FALSE;
-		if (g_strcmp0(token, job->server_token) == 0) {
+		if (job->token_read && g_strcmp0(token, job->server_token) == 0) {
 			/* The book's sync-token has not moved: nothing changed. */
 			job->book->sync_token = g_strdup(token);
 			next_book(sync);
 			return;
 		}
 		sync_collection(sync, job, token);
+		return;
+	}
+	if (!job->token_read) {
+		/* Read before the listing: what changes in between comes again. */
+		propfind(sync, STEP_TOKEN, job->book->url, "0");
 		return;
 	}
 	start_full(sync, job);
@@ -1047,9 +1057,32 @@ static gboolean name_wanted(CarddavSync *sync, const CarddavBook *book)
 	return FALSE;
 }
 
+/* The guessed home did not work out: discovery from the start. */
+static void rediscover(CarddavSync *sync)
+{
+	log_debug("carddav: %s is not the home of the books known, discovering", sync->home_url);
+	sync->home_guessed = FALSE;
+	g_ptr_array_set_size(sync->jobs, 0);
+	propfind(sync, STEP_PROBE, sync->url, "0");
+}
+
+static gboolean lists_known_book(CarddavSync *sync)
+{
+	for (guint i = 0; i < sync->jobs->len; i++) {
+		const CarddavBook *book = ((BookJob *) g_ptr_array_index(sync->jobs, i))->book;
+		if (g_hash_table_contains(sync->tokens, book->url))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* The home listing is in: keep the address books asked for and start. */
 static void start_books(CarddavSync *sync)
 {
+	if (sync->home_guessed && !lists_known_book(sync)) {
+		rediscover(sync);
+		return;
+	}
 	if (sync->addressbooks) {
 		for (char **name = sync->addressbooks; *name; name++) {
 			gboolean found = FALSE;
@@ -1057,6 +1090,10 @@ static void start_books(CarddavSync *sync)
 				const CarddavBook *book = ((BookJob *) g_ptr_array_index(sync->jobs, i))->book;
 				g_autofree char *segment = last_segment(book->url);
 				found = strcmp(*name, book->name) == 0 || strcmp(*name, segment) == 0;
+			}
+			if (!found && sync->home_guessed) {
+				rediscover(sync);
+				return;
 			}
 			if (!found) {
 				sync_set_error(sync, 0, "no address book named \"%s\" at %s", *name, sync->home_url);
@@ -1326,13 +1363,26 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 			sync_finish(sync);
 			return;
 		}
+		if (sync->step == STEP_SYNC && sync->direct && !response->error && status != 401 && status != 0) {
+			/* The book known from the last sync is gone, or refuses its
+			 * token: list the books, which sorts out either. */
+			sync->direct = FALSE;
+			g_ptr_array_set_size(sync->result->books, 0);
+			rediscover(sync);
+			return;
+		}
 		if (sync->step == STEP_SYNC && !response->error && status != 401 && status != 404 && status != 0) {
 			/* A token the server does not take (Radicale: 403
 			 * valid-sync-token; Xandikos: 500): the full path. */
 			BookJob *job = current_job(sync);
 			log_debug("carddav: %s refused the sync-token (%ld%s), reading it whole", job->book->url,
 				  status, parser->valid_sync_token ? ", valid-sync-token" : "");
-			start_full(sync, job);
+			job->force_full = TRUE;
+			start_book(sync, job);
+			return;
+		}
+		if (sync->step == STEP_HOME && sync->home_guessed && status != 401 && status != 0) {
+			rediscover(sync);
 			return;
 		}
 		if (((sync->step == STEP_PROBE && !response->error) || sync->step == STEP_WELL_KNOWN) &&
@@ -1469,6 +1519,49 @@ static char *clean_url(const char *text, char **user, char **password, const cha
 			  *path ? path : "/", g_uri_get_query(uri), NULL);
 }
 
+/* The address books synced last time (the keys of STATE's tokens) sit in
+ * their home: when they share a parent on the account's server, that parent
+ * is listed first, saving the discovery's round trips (three before any
+ * book, where a no-change sync needs one). When the URL is an address book
+ * itself, or the listing does not show a known book, discovery runs. */
+static char *guess_home(CarddavSync *sync)
+{
+	g_autoptr(GUri) account = g_uri_parse(sync->url, G_URI_FLAGS_ENCODED, NULL);
+	g_autofree char *account_key = url_path_key(sync->url);
+	g_autofree char *home = NULL;
+	GHashTableIter iter;
+	gpointer url;
+
+	if (!account)
+		return NULL;
+	g_hash_table_iter_init(&iter, sync->tokens);
+	while (g_hash_table_iter_next(&iter, &url, NULL)) {
+		g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL);
+		if (!uri || g_ascii_strcasecmp(g_uri_get_scheme(uri), g_uri_get_scheme(account)) != 0 ||
+		    g_ascii_strcasecmp(g_uri_get_host(uri), g_uri_get_host(account)) != 0 ||
+		    g_uri_get_port(uri) != g_uri_get_port(account))
+			return NULL;
+		g_autofree char *key = url_path_key(url);
+		if (strcmp(key, account_key) == 0 || !*key)
+			return NULL;
+		/* "/me/contacts/" -> "/me/", kept encoded. */
+		g_autofree char *path = g_strdup(g_uri_get_path(uri));
+		gsize len = strlen(path);
+		while (len > 0 && path[len - 1] == '/')
+			path[--len] = '\0';
+		char *slash = strrchr(path, '/');
+		if (!slash)
+			return NULL;
+		slash[1] = '\0';
+		g_autofree char *parent = resolve_url(url, path);
+		if (!parent || (home && strcmp(home, parent) != 0))
+			return NULL;
+		if (!home)
+			home = g_steal_pointer(&parent);
+	}
+	return g_steal_pointer(&home);
+}
+
 CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *account, const CarddavState *state,
 				CarddavDoneFunc done, gpointer user_data)
 {
@@ -1500,7 +1593,28 @@ CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *accoun
 		sync->idle_id = g_idle_add(on_fail_idle, sync);
 		return sync;
 	}
-	propfind(sync, STEP_PROBE, sync->url, "0");
+	/* One known book: its sync-collection answers a no-change sync as fast
+	 * as a listing would, and brings the changes in the same request. With
+	 * several, one listing of their tokens is cheaper. */
+	if (state && !state->list_books && !sync->addressbooks && g_hash_table_size(sync->tokens) == 1) {
+		GHashTableIter iter;
+		gpointer url;
+		MsProps none = { 0 };
+		g_hash_table_iter_init(&iter, sync->tokens);
+		while (g_hash_table_iter_next(&iter, &url, NULL))
+			g_ptr_array_add(sync->jobs, job_new(url, &none, FALSE));
+		sync->direct = TRUE;
+		sync->job_index = 0;
+		start_book(sync, current_job(sync));
+		return sync;
+	}
+	sync->home_url = guess_home(sync);
+	if (sync->home_url) {
+		sync->home_guessed = TRUE;
+		propfind(sync, STEP_HOME, sync->home_url, "1");
+	} else {
+		propfind(sync, STEP_PROBE, sync->url, "0");
+	}
 	return sync;
 }
 

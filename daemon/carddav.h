@@ -15,20 +15,28 @@
  * that of /.well-known/carddav (redirects followed); the principal's
  * addressbook-home-set (the first one); the address books listed by a
  * Depth 1 PROPFIND on that home. When none of that answers, a collection at
- * the URL is listed as a home.
+ * the URL is listed as a home. When STATE holds tokens of books that share
+ * a parent on the account's server, that parent is listed first as the
+ * home, and the discovery above runs only if the listing shows none of
+ * them (or misses a book named in ADDRESSBOOKS).
  *
  * Per address book, requests are chosen by what servers answer fast (see
  * ../shared/MEASURED.md): no Depth 1 PROPFIND over an address book, never a
- * big multiget. A first sync is one addressbook-query with every card; with
- * a stored token, nothing more when the book's sync-token (from the home
- * listing, or with ADDRESSBOOKS set one Depth 0 PROPFIND on each book named,
- * since Radicale reads a whole book to compute it) equals it, else one
- * sync-collection, plus an addressbook-multiget
- * for cards named without data (Xandikos), or one addressbook-query with the
- * data when more than a handful are. A refused token falls back to the full
- * path; with ETags in STATE that lists ETags only and fetches what changed.
- * Responses stream through libxml2's push parser; requests run one at a
- * time. */
+ * big multiget. A first sync reads the book's sync-token (from the home
+ * listing; with ADDRESSBOOKS set, by a Depth 0 PROPFIND on each book named,
+ * since Radicale reads a whole book to compute one), then fetches every
+ * card with one addressbook-query. With a stored token: nothing more when
+ * the listed sync-token equals it, else one sync-collection, plus an
+ * addressbook-multiget for the cards it names without data (Xandikos), or
+ * one addressbook-query with the data when more than a handful are. A
+ * refused token (Radicale 403 valid-sync-token, Xandikos 500) falls back to
+ * the full path; with ETags in STATE that lists ETags only and fetches what
+ * changed. Responses stream through libxml2's push parser; requests run one
+ * at a time.
+ *
+ * Requests per sync, from the server root, one book, with Radicale and
+ * Xandikos: first 4 (5 with ADDRESSBOOKS); no change 1 (2); changes 2
+ * (Xandikos 3); refused token 4-5. */
 typedef struct CarddavSync CarddavSync;
 
 typedef struct {
@@ -69,6 +77,10 @@ typedef struct {
 typedef struct {
 	GHashTable *tokens; /* char* book url -> char* token; may be NULL */
 	GHashTable *etags;  /* char* href -> char* etag; may be NULL */
+	/* FALSE: when TOKENS names a single book, go straight to it with one
+	 * sync-collection (new books are then not seen: ask for a listing from
+	 * time to time). TRUE: list the books. */
+	gboolean list_books;
 } CarddavState;
 
 /* RESULT is the callee's to free with carddav_result_free(). */

@@ -28,6 +28,7 @@
  * password must not become a retry storm. */
 #define BACKOFF_MAX_S (24 * 3600)
 #define BACKOFF_MAX_DOUBLINGS 10
+#define BOOK_LISTING_INTERVAL_S (24 * 3600)
 
 typedef struct {
 	SyncDoneFunc done;
@@ -44,6 +45,7 @@ typedef struct {
 	char *password_command;  /* carddav */
 	GStrv addressbooks;      /* carddav: the ones to read, NULL = all */
 	guint failures;          /* syncs failed in a row, for the backoff */
+	gint64 books_listed_at;  /* carddav: when the address books were last listed */
 	CarddavSync *carddav;    /* the sync under way; owned by the engine's callbacks */
 	gint64 store_id;
 	gint64 next_run;
@@ -555,8 +557,14 @@ static void start_carddav(Source *source)
 	g_autoptr(GHashTable) etags = store_source_etags(source->sources->store, source->store_id);
 	CarddavAccount account = { source->location, source->username, source->password,
 				   (const char *const *)source->addressbooks };
-	CarddavState state = { tokens, etags };
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	/* A sync goes straight to the known books; once a day (and after a
+	 * restart) the books are listed again, so that new ones are found. */
+	gboolean list_books = now - source->books_listed_at >= BOOK_LISTING_INTERVAL_S;
+	CarddavState state = { tokens, etags, list_books };
 
+	if (list_books)
+		source->books_listed_at = now;
 	/* --accept must fetch the held changes again, not an empty delta. */
 	if (source->accept_next)
 		g_hash_table_remove_all(tokens);

@@ -583,7 +583,8 @@ static void test_no_change(gconstpointer data)
 	g_autofree char *token = g_strdup(g_hash_table_lookup(server->tokens, server->book_url));
 	g_assert_nonnull(token);
 
-	/* Every book: discovery only, the sync-tokens have not moved. */
+	/* Every book: one listing of the home (guessed from the books known)
+	 * shows that no sync-token has moved. */
 	CarddavResult *result = sync_server(server, server->root, NULL, TRUE, "no-change sync, all books");
 	g_assert_null(result->error);
 	g_assert_cmpuint(result->books->len, ==, 2);
@@ -594,17 +595,26 @@ static void test_no_change(gconstpointer data)
 		g_assert_cmpuint(book->removed->len, ==, 0);
 		g_assert_cmpstr(book->sync_token, ==, g_hash_table_lookup(server->tokens, book->url));
 	}
-	g_assert_cmpuint(result->requests, <=, 3);
+	g_assert_cmpuint(result->requests, ==, 1);
 	carddav_result_free(result);
 
-	/* One book named: its sync-token asked of it alone. */
+	/* An address book's own URL: its sync-token is all it takes. */
+	result = sync_server(server, server->other_url, NULL, TRUE, "no-change sync, book URL");
+	CarddavBook *other = only_book(result);
+	g_assert_false(other->complete);
+	g_assert_cmpuint(other->cards->len, ==, 0);
+	g_assert_cmpuint(result->requests, ==, 1);
+	carddav_result_free(result);
+
+	/* One book named: the home listed without sync-tokens (Radicale reads
+	 * every book to compute one), then a sync-collection. */
 	result = sync_server(server, server->root, books, TRUE, "no-change sync");
 	CarddavBook *book = only_book(result);
 	g_assert_false(book->complete);
 	g_assert_cmpuint(book->cards->len, ==, 0);
 	g_assert_cmpuint(book->removed->len, ==, 0);
 	g_assert_cmpstr(book->sync_token, ==, token);
-	g_assert_cmpuint(result->requests, <=, 4);
+	g_assert_cmpuint(result->requests, <=, 2);
 	apply(server, result);
 	carddav_result_free(result);
 }
@@ -636,8 +646,8 @@ static void test_changes(gconstpointer data)
 	g_assert_cmpstr(g_ptr_array_index(book->removed, 0), ==, server->deleted);
 	g_assert_nonnull(book->sync_token);
 	g_assert_cmpstr(book->sync_token, !=, g_hash_table_lookup(server->tokens, server->book_url));
-	/* Discovery, sync-token, sync-collection, and for Xandikos one multiget. */
-	g_assert_cmpuint(result->requests, <=, 6);
+	/* Home, sync-collection, and for Xandikos one multiget. */
+	g_assert_cmpuint(result->requests, <=, 3);
 	apply(server, result);
 	g_assert_cmpuint(g_hash_table_size(server->etags), ==, N_CARDS + N_OTHER - 1);
 	carddav_result_free(result);
@@ -669,8 +679,8 @@ static void test_many_changes(gconstpointer data)
 		g_assert_nonnull(strstr(card->data, "ORG:Bulk Ltd."));
 	}
 	g_assert_cmpuint(book->removed->len, ==, 0);
-	/* Discovery, sync-token, sync-collection, and for Xandikos one query. */
-	g_assert_cmpuint(result->requests, <=, 6);
+	/* Home, sync-collection, and for Xandikos one addressbook-query. */
+	g_assert_cmpuint(result->requests, <=, 3);
 	apply(server, result);
 	carddav_result_free(result);
 }
@@ -699,8 +709,8 @@ static void test_fallback(gconstpointer data)
 	g_assert_cmpuint(book->unchanged->len, ==, N_CARDS - 1 - 2);
 	g_assert_false(contains_str(book->unchanged, server->deleted));
 	g_assert_cmpuint(book->removed->len, ==, 0);
-	/* Discovery, sync-token, the refused sync-collection, ETags, one multiget. */
-	g_assert_cmpuint(result->requests, <=, 7);
+	/* Home, the refused sync-collection, sync-token, ETags, one multiget. */
+	g_assert_cmpuint(result->requests, <=, 5);
 	apply(server, result);
 	carddav_result_free(result);
 
@@ -725,7 +735,7 @@ static void test_fallback(gconstpointer data)
 		g_assert_nonnull(strstr(card->data, "ORG:Fallback Bulk"));
 	}
 	g_assert_cmpuint(book->unchanged->len, ==, N_CARDS - 1 - 25);
-	g_assert_cmpuint(result->requests, <=, 7);
+	g_assert_cmpuint(result->requests, <=, 5);
 	apply(server, result);
 	carddav_result_free(result);
 
@@ -741,6 +751,40 @@ static void test_fallback(gconstpointer data)
 	g_assert_true(book->complete);
 	g_assert_cmpuint(book->cards->len, ==, N_CARDS - 1);
 	g_assert_cmpuint(book->unchanged->len, ==, 0);
+	carddav_result_free(result);
+}
+
+static void test_stale_state(gconstpointer data)
+{
+	Server *server = (Server *) data;
+	g_assert_true(server->ready);
+
+	/* Tokens of books that are not where they were: discovery after all. */
+	g_autoptr(GHashTable) tokens = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autofree char *elsewhere = g_strdup_printf("%selsewhere/book/", server->root);
+	g_hash_table_insert(tokens, elsewhere, (gpointer) "old-token");
+	CarddavAccount account = { .url = server->root, .username = server->user, .password = server->password };
+	g_autofree char *label = g_strdup_printf("%s books moved away", server->kind);
+	CarddavResult *result = sync_account(&account, tokens, NULL, label);
+	g_assert_null(result->error);
+	g_assert_cmpuint(result->books->len, ==, 2);
+	CarddavBook *book = book_named(result, server->book_name);
+	g_assert_nonnull(book);
+	g_assert_true(book->complete);
+	g_assert_cmpuint(book->cards->len, ==, N_CARDS - 1);
+	carddav_result_free(result);
+
+	/* A known book's home that lost the book named: discovery, then the
+	 * error. */
+	g_hash_table_remove_all(tokens);
+	g_hash_table_insert(tokens, server->book_url, (gpointer) "old-token");
+	const char *missing[] = { "no-such-book", NULL };
+	account.addressbooks = missing;
+	g_free(label);
+	label = g_strdup_printf("%s named book gone", server->kind);
+	result = sync_account(&account, tokens, NULL, label);
+	g_assert_nonnull(result->error);
+	g_assert_nonnull(strstr(result->error, "no-such-book"));
 	carddav_result_free(result);
 }
 
@@ -911,12 +955,14 @@ int main(int argc, char **argv)
 		g_autofree char *changes = g_strconcat(prefix, "/changes", NULL);
 		g_autofree char *many = g_strconcat(prefix, "/many-changes", NULL);
 		g_autofree char *fallback = g_strconcat(prefix, "/fallback", NULL);
+		g_autofree char *stale = g_strconcat(prefix, "/stale-state", NULL);
 		g_test_add_data_func(discovery, server, test_discovery);
 		g_test_add_data_func(first, server, test_first_sync);
 		g_test_add_data_func(none, server, test_no_change);
 		g_test_add_data_func(changes, server, test_changes);
 		g_test_add_data_func(many, server, test_many_changes);
 		g_test_add_data_func(fallback, server, test_fallback);
+		g_test_add_data_func(stale, server, test_stale_state);
 	}
 	g_test_add_func("/carddav/radicale/wrong-password", test_wrong_password);
 	g_test_add_func("/carddav/faults/down", test_down);
