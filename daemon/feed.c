@@ -13,6 +13,7 @@
 
 #include "charset.h"
 #include "feed.h"
+#include "protocol.h"
 
 /* A feed larger than this is no blog: refuse it rather than build a tree. */
 #define FEED_MAX_INPUT_BYTES (16u * 1024 * 1024)
@@ -1737,27 +1738,18 @@ const char *feed_format_name(FeedFormat format)
 	return "unknown";
 }
 
-static void add_string_member(JsonBuilder *builder, const char *name, const char *value)
-{
-	json_builder_set_member_name(builder, name);
-	if (value)
-		json_builder_add_string_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
 JsonNode *feed_document_to_json(const FeedDocument *doc)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
 
 	json_builder_begin_object(builder);
-	add_string_member(builder, "format", feed_format_name(doc->format));
+	json_builder_add_string_member(builder, "format", feed_format_name(doc->format));
 	json_builder_set_member_name(builder, "wellformed_xml");
 	json_builder_add_boolean_value(builder, doc->wellformed_xml);
 	json_builder_set_member_name(builder, "feed");
 	json_builder_begin_object(builder);
-	add_string_member(builder, "title", doc->title);
-	add_string_member(builder, "link", doc->link);
+	json_builder_add_string_member(builder, "title", doc->title);
+	json_builder_add_string_member(builder, "link", doc->link);
 	json_builder_end_object(builder);
 
 	json_builder_set_member_name(builder, "items");
@@ -1766,10 +1758,10 @@ JsonNode *feed_document_to_json(const FeedDocument *doc)
 		const FeedItem *item = g_ptr_array_index(doc->items, i);
 		g_autofree char *published = item->published ? iso_date(item->published) : NULL;
 		json_builder_begin_object(builder);
-		add_string_member(builder, "id", item->id);
-		add_string_member(builder, "link", item->link);
-		add_string_member(builder, "title", item->title);
-		add_string_member(builder, "published", published);
+		json_builder_add_string_member(builder, "id", item->id);
+		json_builder_add_string_member(builder, "link", item->link);
+		json_builder_add_string_member(builder, "title", item->title);
+		json_builder_add_string_member(builder, "published", published);
 		json_builder_set_member_name(builder, "job_change");
 		json_builder_add_boolean_value(builder, item->job_change);
 		json_builder_end_object(builder);

@@ -12,6 +12,7 @@
 
 #include "charset.h"
 #include "linkedin.h"
+#include "protocol.h"
 
 /* More columns than any LinkedIn file has; beyond it a row is broken anyway,
  * and a line of a million commas must not become a million strings. */
@@ -753,15 +754,6 @@ gboolean linkedin_parse_path(const char *path, LinkedinExport *export, GError **
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-static void add_string(JsonBuilder *builder, const char *name, const char *value)
-{
-	json_builder_set_member_name(builder, name);
-	if (value)
-		json_builder_add_string_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
 JsonNode *linkedin_export_to_json(const LinkedinExport *export)
 {
 	g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -772,13 +764,13 @@ JsonNode *linkedin_export_to_json(const LinkedinExport *export)
 	for (guint i = 0; i < export->connections->len; i++) {
 		const LinkedinConnection *connection = g_ptr_array_index(export->connections, i);
 		json_builder_begin_object(builder);
-		add_string(builder, "first_name", connection->first_name);
-		add_string(builder, "last_name", connection->last_name);
-		add_string(builder, "url", connection->url);
-		add_string(builder, "email", connection->email);
-		add_string(builder, "company", connection->company);
-		add_string(builder, "position", connection->position);
-		add_string(builder, "connected_on", connection->connected_on);
+		json_builder_add_string_member(builder, "first_name", connection->first_name);
+		json_builder_add_string_member(builder, "last_name", connection->last_name);
+		json_builder_add_string_member(builder, "url", connection->url);
+		json_builder_add_string_member(builder, "email", connection->email);
+		json_builder_add_string_member(builder, "company", connection->company);
+		json_builder_add_string_member(builder, "position", connection->position);
+		json_builder_add_string_member(builder, "connected_on", connection->connected_on);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
@@ -792,17 +784,17 @@ JsonNode *linkedin_export_to_json(const LinkedinExport *export)
 			g_autofree char *when = date ? g_date_time_format(date, "%Y-%m-%dT%H:%M:%SZ") : NULL;
 
 			json_builder_begin_object(builder);
-			add_string(builder, "conversation_id", message->conversation_id);
-			add_string(builder, "from", message->from);
-			add_string(builder, "sender_url", message->sender_url);
-			add_string(builder, "to", message->to);
+			json_builder_add_string_member(builder, "conversation_id", message->conversation_id);
+			json_builder_add_string_member(builder, "from", message->from);
+			json_builder_add_string_member(builder, "sender_url", message->sender_url);
+			json_builder_add_string_member(builder, "to", message->to);
 			json_builder_set_member_name(builder, "recipient_urls");
 			json_builder_begin_array(builder);
 			for (guint u = 0; u < message->recipient_urls->len; u++)
 				json_builder_add_string_value(builder,
 							      g_ptr_array_index(message->recipient_urls, u));
 			json_builder_end_array(builder);
-			add_string(builder, "date", when);
+			json_builder_add_string_member(builder, "date", when);
 			json_builder_end_object(builder);
 		}
 		json_builder_end_array(builder);

@@ -197,6 +197,15 @@ void json_set_time_or_null(JsonObject *object, const char *member, gint64 value)
 	}
 }
 
+void json_builder_add_string_member(JsonBuilder *builder, const char *name, const char *value)
+{
+	json_builder_set_member_name(builder, name);
+	if (value)
+		json_builder_add_string_value(builder, value);
+	else
+		json_builder_add_null_value(builder);
+}
+
 JsonArray *json_array_from_strings(const GPtrArray *array)
 {
 	JsonArray *out = json_array_new();

@@ -67,5 +67,7 @@ JsonArray *json_get_array(JsonObject *object, const char *member);
 void json_set_string_or_null(JsonObject *object, const char *member, const char *value);
 /* Sets MEMBER to date_format_utc(VALUE), or null when VALUE is 0. */
 void json_set_time_or_null(JsonObject *object, const char *member, gint64 value);
+/* Adds member NAME with VALUE, or null when VALUE is NULL. */
+void json_builder_add_string_member(JsonBuilder *builder, const char *name, const char *value);
 /* A JSON array of the strings in ARRAY (char*). */
 JsonArray *json_array_from_strings(const GPtrArray *array);

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "charset.h"
+#include "protocol.h"
 #include "vcard.h"
 
 /* Unfolded text of one card, not counting streamed binary values. */
@@ -2063,15 +2064,6 @@ gboolean vcard_parse_path(const char *path, VcardResult *result, GError **error)
 
 /* --- JSON --------------------------------------------------------------- */
 
-static void add_string(JsonBuilder *builder, const char *name, const char *value)
-{
-	json_builder_set_member_name(builder, name);
-	if (value)
-		json_builder_add_string_value(builder, value);
-	else
-		json_builder_add_null_value(builder);
-}
-
 static void add_strings(JsonBuilder *builder, const char *name, const GPtrArray *values)
 {
 	json_builder_set_member_name(builder, name);
@@ -2084,26 +2076,26 @@ static void add_strings(JsonBuilder *builder, const char *name, const GPtrArray 
 static void add_contact(JsonBuilder *builder, const VcardContact *c)
 {
 	json_builder_begin_object(builder);
-	add_string(builder, "fn", c->fn);
+	json_builder_add_string_member(builder, "fn", c->fn);
 
 	json_builder_set_member_name(builder, "n");
 	json_builder_begin_object(builder);
-	add_string(builder, "family", c->n_family);
-	add_string(builder, "given", c->n_given);
-	add_string(builder, "additional", c->n_additional);
-	add_string(builder, "prefix", c->n_prefix);
-	add_string(builder, "suffix", c->n_suffix);
+	json_builder_add_string_member(builder, "family", c->n_family);
+	json_builder_add_string_member(builder, "given", c->n_given);
+	json_builder_add_string_member(builder, "additional", c->n_additional);
+	json_builder_add_string_member(builder, "prefix", c->n_prefix);
+	json_builder_add_string_member(builder, "suffix", c->n_suffix);
 	json_builder_end_object(builder);
 
 	json_builder_set_member_name(builder, "phonetic");
 	if (c->phonetic_family || c->phonetic_given) {
 		json_builder_begin_object(builder);
-		add_string(builder, "family", c->phonetic_family);
-		add_string(builder, "given", c->phonetic_given);
+		json_builder_add_string_member(builder, "family", c->phonetic_family);
+		json_builder_add_string_member(builder, "given", c->phonetic_given);
 		json_builder_end_object(builder);
 	} else if (c->phonetic_full) {
 		json_builder_begin_object(builder);
-		add_string(builder, "full", c->phonetic_full);
+		json_builder_add_string_member(builder, "full", c->phonetic_full);
 		json_builder_end_object(builder);
 	} else {
 		json_builder_add_null_value(builder);
@@ -2112,19 +2104,19 @@ static void add_contact(JsonBuilder *builder, const VcardContact *c)
 	json_builder_set_member_name(builder, "org");
 	if (c->org_name || (c->org_units && c->org_units->len > 0)) {
 		json_builder_begin_object(builder);
-		add_string(builder, "name", c->org_name);
+		json_builder_add_string_member(builder, "name", c->org_name);
 		add_strings(builder, "units", c->org_units);
 		json_builder_end_object(builder);
 	} else {
 		json_builder_add_null_value(builder);
 	}
 
-	add_string(builder, "title", c->title);
-	add_string(builder, "nickname", c->nickname);
-	add_string(builder, "note", c->note);
-	add_string(builder, "uid", c->uid);
-	add_string(builder, "kind", c->kind);
-	add_string(builder, "rev", c->rev);
+	json_builder_add_string_member(builder, "title", c->title);
+	json_builder_add_string_member(builder, "nickname", c->nickname);
+	json_builder_add_string_member(builder, "note", c->note);
+	json_builder_add_string_member(builder, "uid", c->uid);
+	json_builder_add_string_member(builder, "kind", c->kind);
+	json_builder_add_string_member(builder, "rev", c->rev);
 	add_strings(builder, "emails", c->emails);
 	add_strings(builder, "tels", c->tels);
 	add_strings(builder, "urls", c->urls);
@@ -2134,25 +2126,25 @@ static void add_contact(JsonBuilder *builder, const VcardContact *c)
 	for (guint i = 0; c->social_profiles && i < c->social_profiles->len; i++) {
 		const VcardSocialProfile *profile = g_ptr_array_index(c->social_profiles, i);
 		json_builder_begin_object(builder);
-		add_string(builder, "type", profile->type);
-		add_string(builder, "user", profile->user);
-		add_string(builder, "uri", profile->uri);
+		json_builder_add_string_member(builder, "type", profile->type);
+		json_builder_add_string_member(builder, "user", profile->user);
+		json_builder_add_string_member(builder, "uri", profile->uri);
 		json_builder_end_object(builder);
 	}
 	json_builder_end_array(builder);
 
 	add_strings(builder, "categories", c->categories);
-	add_string(builder, "bday", c->bday);
-	add_string(builder, "anniversary", c->anniversary);
+	json_builder_add_string_member(builder, "bday", c->bday);
+	json_builder_add_string_member(builder, "anniversary", c->anniversary);
 
 	json_builder_set_member_name(builder, "photo");
 	if (c->has_photo) {
 		json_builder_begin_object(builder);
-		add_string(builder, "mediatype", c->photo_mediatype);
+		json_builder_add_string_member(builder, "mediatype", c->photo_mediatype);
 		json_builder_set_member_name(builder, "bytes");
 		json_builder_add_int_value(builder, c->photo_bytes);
-		add_string(builder, "sha256", c->photo_sha256);
-		add_string(builder, "uri", c->photo_uri);
+		json_builder_add_string_member(builder, "sha256", c->photo_sha256);
+		json_builder_add_string_member(builder, "uri", c->photo_uri);
 		json_builder_end_object(builder);
 	} else {
 		json_builder_add_null_value(builder);
