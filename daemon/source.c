@@ -232,8 +232,11 @@ gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out
 		return FALSE;
 
 	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
-	for (guint i = 0; i < result->contacts->len; i++)
-		g_ptr_array_add(records, record_from_card(g_ptr_array_index(result->contacts, i), path));
+	for (guint i = 0; i < result->contacts->len; i++) {
+		SourceRecord *record = record_from_card(g_ptr_array_index(result->contacts, i), path);
+		source_record_seal(record);
+		g_ptr_array_add(records, record);
+	}
 	*out_records = records;
 	*out_warnings = describe_errors(result->errors, path);
 	return TRUE;
@@ -424,8 +427,11 @@ static void run_linkedin(Source *source)
 		return;
 	}
 	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
-	for (guint i = 0; i < export->connections->len; i++)
-		g_ptr_array_add(records, record_from_connection(g_ptr_array_index(export->connections, i)));
+	for (guint i = 0; i < export->connections->len; i++) {
+		SourceRecord *record = record_from_connection(g_ptr_array_index(export->connections, i));
+		source_record_seal(record);
+		g_ptr_array_add(records, record);
+	}
 	g_autofree char *warnings = describe_errors(export->errors, source->location);
 	apply_records(source, records, warnings);
 	guint added = import_messages(source->sources->store, source->name, export->messages);
@@ -519,7 +525,9 @@ static void on_carddav_done(CarddavResult *result, gpointer user_data)
 			g_free(record->key);
 			record->key = g_strdup(card->href);
 			record->etag = g_strdup(card->etag);
+			source_record_seal(record);
 			g_ptr_array_add(records, record);
+			g_clear_pointer(&card->data, g_free); /* parsed: the text is not needed again */
 			g_hash_table_add(listed, card->href);
 		}
 		if (book->complete) {

@@ -426,16 +426,27 @@ void source_record_free(SourceRecord *record)
 	g_free(record->etag);
 	if (record->fields)
 		json_object_unref(record->fields);
+	g_free(record->fields_text);
 	g_free(record);
+}
+
+void source_record_seal(SourceRecord *record)
+{
+	if (!record->fields)
+		return;
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	json_node_take_object(node, g_steal_pointer(&record->fields));
+	g_free(record->fields_text);
+	record->fields_text = json_to_string(node, FALSE);
 }
 
 static char *record_fields_json(const SourceRecord *record)
 {
+	if (record->fields_text)
+		return g_strdup(record->fields_text);
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
-	g_autoptr(JsonGenerator) generator = json_generator_new();
 	json_node_set_object(node, record->fields);
-	json_generator_set_root(generator, node);
-	return json_generator_to_data(generator, NULL);
+	return json_to_string(node, FALSE);
 }
 
 static char *join_lines(const GPtrArray *array)

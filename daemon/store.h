@@ -49,10 +49,14 @@ typedef struct {
 	char *org, *unit, *title;
 	gint64 connected_on;
 	char *etag;         /* the server's version of it (CardDAV); may be NULL */
-	JsonObject *fields; /* everything the source said, for `show` */
+	JsonObject *fields; /* everything the source said, for `show`; NULL once sealed */
+	char *fields_text;  /* FIELDS as JSON text, once sealed */
 } SourceRecord;
 
 SourceRecord *source_record_new(void);
+/* Turns FIELDS into text: ten thousand records held for one sync take a
+ * fraction of the memory that way. */
+void source_record_seal(SourceRecord *record);
 void source_record_free(SourceRecord *record);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SourceRecord, source_record_free)
 

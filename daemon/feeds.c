@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "discovery.h"
+#include "feed.h"
+#include "feeds.h"
+#include "log.h"
+#include "normalize.h"
+#include "opml.h"
+#include "store-feeds.h"
+
+/* Feeds started by one firing of the schedule timer; the rest next time. */
+#define FEEDS_MAX_START_BATCH 256u
+/* The timer never sleeps longer than this, so that the schedule follows
+ * the wall clock after a suspend. */
+#define FEEDS_MAX_TIMER_S (15 * 60)
+/* Characters of a post's title quoted in an event. */
+#define FEEDS_DETAIL_TITLE_CHARS 80
+#define FEEDS_ACCEPT "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, " \
+		     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+
+typedef struct {
+	guint pending;             /* feeds not finished yet */
+	FeedPollCounts counts;
+	FeedPollProgressFunc progress;
+	FeedPollDoneFunc done;
+	gpointer user_data;
+	guint idle;                /* finishing a job that had nothing to wait for */
+} Job;
+
+/* A poll under way. */
+typedef struct {
+	FeedPoller *poller;        /* borrowed: the owner */
+	gint64 feed_id;
+	guint64 transfer;
+	GPtrArray *jobs;           /* Job*, borrowed: waiting for this feed */
+} Poll;
+
+/* A page being searched for its feed. */
+typedef struct {
+	FeedPoller *poller;        /* borrowed */
+	gint64 contact_id;
+	char *page_url;
+	Discovery *discovery;      /* NULL while queued */
+} PageCheck;
+
+struct FeedPoller {
+	Store *store;              /* borrowed */
+	HttpEngine *http;          /* borrowed */
+	const JobpostRules *rules; /* borrowed; may be NULL */
+	FeedsChangedFunc changed;
+	gpointer changed_data;
+	GHashTable *running;       /* gint64* feed id -> Poll*, owned */
+	GPtrArray *jobs;           /* Job*, owned */
+	guint timer;
+	gboolean configured;       /* set_config ran: the schedule runs */
+	GQueue checks;             /* PageCheck*, owned: queued first, then running */
+	GHashTable *checking;      /* page url -> PageCheck*, borrowed from CHECKS */
+};
+
+static gint64 now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* ---- policy ---- */
+
+static guint64 place(const char *url, gint64 span)
+{
+	return span > 0 ? g_str_hash(url) % (guint64)span : 0;
+}
+
+gint64 feeds_first_poll(gint64 now, gint64 interval_s, const char *url)
+{
+	return now + (gint64)place(url, MIN(interval_s, FEEDS_FIRST_POLL_SPREAD_S));
+}
+
+gint64 feeds_next_slot(gint64 now, gint64 interval_s, const char *url)
+{
+	if (interval_s <= 0)
+		return now;
+	gint64 offset = (gint64)place(url, interval_s);
+	/* The next time after NOW at OFFSET within an interval... */
+	gint64 next = now - (((now - offset) % interval_s) + interval_s) % interval_s + interval_s;
+	/* ...but not right after a poll that came early (`sync`). */
+	if (next - now < interval_s / 2)
+		next += interval_s;
+	return next;
+}
+
+gint64 feeds_backoff(gint64 interval_s, guint failures, double random)
+{
+	gint64 delay = MAX(interval_s, 1);
+	gint64 cap = MAX(interval_s, FEEDS_BACKOFF_MAX_S);
+	for (guint i = 1; i < failures && delay < cap; i++)
+		delay *= 2;
+	delay = MIN(delay, cap);
+	return delay + (gint64)(random * (double)delay / 10.0);
+}
+
+char *feeds_job_change_key(gint64 contact_id, gint64 at)
+{
+	g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc(at);
+	if (!time)
+		return g_strdup_printf("job-change:%" G_GINT64_FORMAT ":post:unknown", contact_id);
+	return g_strdup_printf("job-change:%" G_GINT64_FORMAT ":post:%04d-%02d", contact_id, g_date_time_get_year(time),
+			       g_date_time_get_month(time));
+}
+
+static gint64 interval_of(const StoreFeed *feed)
+{
+	return feed->interval_s > 0 ? feed->interval_s : FEEDS_DEFAULT_INTERVAL_S;
+}
+
+/* ---- jobs: poll_all callers ---- */
+
+static void job_finish(FeedPoller *poller, Job *job)
+{
+	g_clear_handle_id(&job->idle, g_source_remove);
+	g_ptr_array_remove_fast(poller->jobs, job); /* frees JOB */
+}
+
+static void job_free(Job *job)
+{
+	g_clear_handle_id(&job->idle, g_source_remove);
+	if (job->done)
+		job->done(&job->counts, job->user_data);
+	g_free(job);
+}
+
+static void job_report(FeedPoller *poller, Job *job, const FeedPollResult *result)
+{
+	job->counts.feeds++;
+	job->counts.new_items += result->new_items;
+	if (strcmp(result->result, FEED_RESULT_NOT_MODIFIED) == 0)
+		job->counts.not_modified++;
+	else if (strcmp(result->result, FEED_RESULT_ERROR) == 0)
+		job->counts.errors++;
+	if (job->progress)
+		job->progress(result, job->user_data);
+	if (--job->pending == 0)
+		job_finish(poller, job);
+}
+
+/* ---- the schedule ---- */
+
+static void start_polls(FeedPoller *poller, const GArray *ids, Job *job);
+
+static void arm_timer(FeedPoller *poller);
+
+static gboolean on_timer(gpointer user_data)
+{
+	FeedPoller *poller = user_data;
+	poller->timer = 0;
+	g_autoptr(GArray) due = store_feeds_due(poller->store, now_s(), FEEDS_MAX_START_BATCH);
+	start_polls(poller, due, NULL);
+	arm_timer(poller);
+	return G_SOURCE_REMOVE;
+}
+
+static void arm_timer(FeedPoller *poller)
+{
+	g_clear_handle_id(&poller->timer, g_source_remove);
+	if (!poller->configured)
+		return;
+	gint64 next = store_feeds_next_poll(poller->store);
+	if (!next)
+		return;
+	gint64 delay = CLAMP(next - now_s(), 0, FEEDS_MAX_TIMER_S);
+	poller->timer = delay ? g_timeout_add_seconds((guint)delay, on_timer, poller) : g_idle_add(on_timer, poller);
+}
+
+/* ---- one poll ---- */
+
+static void poll_free(Poll *poll)
+{
+	if (poll->transfer)
+		http_engine_cancel(poll->poller->http, poll->transfer);
+	g_ptr_array_unref(poll->jobs);
+	g_free(poll);
+}
+
+typedef struct {
+	const char *result;
+	char *error;           /* owned */
+	guint new_items;
+	guint events;
+	gboolean changed;      /* posts or events were stored */
+} Outcome;
+
+static gboolean classify(const FeedItem *item, gpointer user_data)
+{
+	const JobpostRules *rules = user_data;
+	return rules && jobpost_classify(rules, item->title, item->summary);
+}
+
+/* 「TITLE」, shortened, or the start of the text for posts without a title. */
+static char *quote_post(const StorePost *post)
+{
+	const char *text = post->title && *post->title ? post->title : post->summary;
+	if (!text || !*text)
+		return g_strdup("a post");
+	if (g_utf8_strlen(text, -1) <= FEEDS_DETAIL_TITLE_CHARS)
+		return g_strdup_printf("「%s」", text);
+	g_autofree char *cut = g_utf8_substring(text, 0, FEEDS_DETAIL_TITLE_CHARS);
+	return g_strdup_printf("「%s…」", cut);
+}
+
+/* Events for the new posts of one poll, in the poll's transaction. */
+static gboolean raise_events(FeedPoller *poller, const StoreFeed *feed, gint64 contact_id, const GPtrArray *posts,
+			     gboolean baseline, gint64 now, guint *out_events, GError **error)
+{
+	for (guint i = 0; i < posts->len; i++) {
+		const StorePost *post = g_ptr_array_index(posts, i);
+		gint64 at = post->published ? post->published : now;
+		/* The first poll of a feed records; only recent posts speak. */
+		gboolean recent = baseline ? post->published && post->published >= now - FEEDS_BASELINE_WINDOW_S
+					   : at >= now - FEEDS_LATE_POST_MAX_AGE_S;
+		if (!recent)
+			continue;
+		g_autofree char *quoted = quote_post(post);
+		g_autofree char *detail = g_strdup_printf("Wrote %s", quoted);
+		g_autofree char *post_key = g_strdup_printf("post:%" G_GINT64_FORMAT, post->id);
+		gint64 event_id;
+		gboolean created;
+
+		if (!store_event_add(poller->store, contact_id, "post", at, post_key, detail, NULL, NULL, error))
+			return FALSE;
+		if (!post->job_change)
+			continue;
+		/* A move already known (from a card, LinkedIn or an earlier
+		 * post) is not announced again: a 入社 post often comes months
+		 * after the card changed. */
+		if (store_job_change_near(poller->store, contact_id, at, FEEDS_SAME_MOVE_WINDOW_S)) {
+			log_debug("feed %s: %s is a move already known", feed->url, quoted);
+			continue;
+		}
+		g_autofree char *key = feeds_job_change_key(contact_id, at);
+		if (!store_event_add(poller->store, contact_id, "job-change", at, key, detail, &event_id, &created, error))
+			return FALSE;
+		if (!created)
+			continue;
+		if (!store_nudge_add(poller->store, event_id, contact_id, now, NULL, error))
+			return FALSE;
+		(*out_events)++;
+		log_info("feed %s: %s %s (contact %" G_GINT64_FORMAT ")", feed->url, feed->contact_name ? feed->contact_name : "",
+			 detail, contact_id);
+	}
+	return TRUE;
+}
+
+/* The feed's contact, found now if its hint names someone who came since. */
+static gint64 feed_contact(FeedPoller *poller, const StoreFeed *feed)
+{
+	if (feed->contact_id || !feed->contact_hint)
+		return feed->contact_id;
+	gint64 id = store_feed_resolve_contact(poller->store, feed->contact_hint);
+	g_autoptr(GError) error = NULL;
+	if (id && !store_feed_set_contact(poller->store, feed->id, id, feed->contact_hint, &error))
+		log_warning("feed %s: %s", feed->url, error->message);
+	return id;
+}
+
+/* Stores what a 200 brought; on any failure nothing of it is kept. */
+static void store_document(FeedPoller *poller, const StoreFeed *feed, const HttpResponse *response,
+			   StoreFeedPoll *record, Outcome *outcome)
+{
+	gsize len = 0;
+	const char *data = g_bytes_get_data(response->body, &len);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) posts = NULL;
+	const char *base = response->effective_url ? response->effective_url : feed->url;
+
+	/* Classified after the store has said which items are new. */
+	g_autoptr(FeedDocument) doc = feed_parse_full(data, len, NULL, base, response->content_type, NULL, &error);
+	if (!doc) {
+		outcome->result = FEED_RESULT_ERROR;
+		outcome->error = g_strdup(error->message);
+		return;
+	}
+	gboolean baseline = !feed->baseline_done;
+	gint64 contact_id = feed_contact(poller, feed);
+	if (!store_feeds_begin(poller->store, &error) ||
+	    !store_feed_add_items(poller->store, feed->id, doc->items, record->at, classify, (gpointer)poller->rules,
+				  &posts, &error) ||
+	    (contact_id && !raise_events(poller, feed, contact_id, posts, baseline, record->at, &outcome->events, &error))) {
+		store_feeds_rollback(poller->store);
+		outcome->result = FEED_RESULT_ERROR;
+		outcome->error = g_strdup_printf("cannot store the posts: %s", error->message);
+		return;
+	}
+	outcome->result = FEED_RESULT_OK;
+	outcome->new_items = posts->len;
+	outcome->changed = posts->len > 0;
+	record->title = doc->title;
+	record->baseline_done = TRUE;
+	record->result = FEED_RESULT_OK;
+	if (!store_feed_record_poll(poller->store, feed->id, record, &error) ||
+	    !store_feeds_commit(poller->store, &error)) {
+		store_feeds_rollback(poller->store);
+		outcome->result = FEED_RESULT_ERROR;
+		outcome->error = g_strdup_printf("cannot store the posts: %s", error->message);
+		outcome->new_items = outcome->events = 0;
+		outcome->changed = FALSE;
+		return;
+	}
+	record->result = NULL; /* recorded */
+	if (posts->len)
+		log_debug("feed %s: %u new posts%s", feed->url, posts->len, baseline ? " (first poll)" : "");
+}
+
+static void on_polled(const HttpResponse *response, gpointer user_data)
+{
+	Poll *poll = user_data;
+	FeedPoller *poller = poll->poller;
+	gint64 now = now_s();
+	g_autoptr(GError) error = NULL;
+	Outcome outcome = { 0 };
+
+	poll->transfer = 0;
+	g_hash_table_steal(poller->running, &poll->feed_id);
+	g_autoptr(StoreFeed) feed = store_feed_get(poller->store, poll->feed_id);
+	if (!feed) {
+		/* Removed while it polled. */
+		FeedPollResult result = { poll->feed_id, "", FEED_RESULT_ERROR, "feed removed", 0 };
+		for (guint i = 0; i < poll->jobs->len; i++)
+			job_report(poller, g_ptr_array_index(poll->jobs, i), &result);
+		poll_free(poll);
+		return;
+	}
+
+	gint64 interval = interval_of(feed);
+	StoreFeedPoll record = { .at = now, .next_poll = feeds_next_slot(now, interval, feed->url) };
+	if (response->error) {
+		outcome.result = FEED_RESULT_ERROR;
+		outcome.error = g_strdup(response->error);
+	} else if (response->status == 304) {
+		outcome.result = FEED_RESULT_NOT_MODIFIED;
+	} else if (response->status == 200) {
+		record.validators = TRUE;
+		record.etag = response->etag;
+		record.last_modified = response->last_modified;
+		store_document(poller, feed, response, &record, &outcome);
+	} else {
+		outcome.result = FEED_RESULT_ERROR;
+		outcome.error = g_strdup_printf("HTTP %ld", response->status);
+	}
+
+	/* 301 and 308 all the way: the feed lives there now. */
+	gboolean answered = g_strcmp0(outcome.result, FEED_RESULT_ERROR) != 0;
+	if (answered && response->permanent_redirect && response->effective_url &&
+	    strcmp(response->effective_url, feed->url) != 0) {
+		if (store_feed_set_url(poller->store, feed->id, response->effective_url, &error))
+			log_info("feed %s moved permanently to %s", feed->url, response->effective_url);
+		else
+			log_warning("feed %s moved to %s, keeping the old URL: %s", feed->url, response->effective_url,
+				    error->message);
+		g_clear_error(&error);
+	}
+
+	if (outcome.result == FEED_RESULT_ERROR) {
+		record.result = FEED_RESULT_ERROR;
+		record.error = outcome.error;
+		record.failures = feed->failures + 1;
+		record.validators = FALSE;
+		record.title = NULL;
+		record.baseline_done = FALSE;
+		if ((response->status == 429 || response->status == 503) && response->retry_after_s >= 0)
+			record.next_poll = now + MAX(response->retry_after_s, 1);
+		else
+			record.next_poll = now + feeds_backoff(interval, record.failures, g_random_double());
+		log_info("feed %s: %s; next try in %s", feed->url, outcome.error,
+			 record.next_poll - now >= 3600 ? "an hour or more" : "less than an hour");
+	} else if (outcome.result == FEED_RESULT_NOT_MODIFIED) {
+		record.result = FEED_RESULT_NOT_MODIFIED;
+		/* A 304 may carry fresh validators. */
+		record.validators = response->etag || response->last_modified;
+		record.etag = response->etag ? response->etag : feed->etag;
+		record.last_modified = response->last_modified ? response->last_modified : feed->last_modified;
+	}
+	if (record.result && !store_feed_record_poll(poller->store, feed->id, &record, &error))
+		log_error("feed %s: cannot record the poll: %s", feed->url, error->message);
+
+	StoreFeed *now_feed = feed;
+	FeedPollResult result = { feed->id, now_feed->url, outcome.result, outcome.error, outcome.new_items };
+	if (answered && response->permanent_redirect && response->effective_url)
+		result.url = response->effective_url;
+	for (guint i = 0; i < poll->jobs->len; i++) {
+		Job *job = g_ptr_array_index(poll->jobs, i);
+		job->counts.events += outcome.events;
+		job_report(poller, job, &result);
+	}
+	poll_free(poll);
+	g_free(outcome.error);
+	if (outcome.changed && poller->changed)
+		poller->changed(poller->changed_data);
+	arm_timer(poller);
+}
+
+/* Starts polls of IDS (in one transaction for their provisional next
+ * polls); JOB (may be NULL) waits for each. */
+static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 now = now_s();
+	gboolean in_transaction = store_feeds_begin(poller->store, &error);
+
+	if (!in_transaction)
+		log_warning("feeds: %s", error->message);
+	g_clear_error(&error);
+	for (guint i = 0; i < ids->len; i++) {
+		gint64 id = g_array_index(ids, gint64, i);
+		Poll *poll = g_hash_table_lookup(poller->running, &id);
+		if (poll) {
+			if (job)
+				g_ptr_array_add(poll->jobs, job);
+			continue;
+		}
+		g_autoptr(StoreFeed) feed = store_feed_get(poller->store, id);
+		if (!feed) {
+			if (job && --job->pending == 0)
+				job_finish(poller, job);
+			continue;
+		}
+		/* Not due again while it runs; the poll's end sets the real one. */
+		if (!store_feed_set_next_poll(poller->store, id, now + interval_of(feed), &error)) {
+			log_warning("feed %s: %s", feed->url, error->message);
+			g_clear_error(&error);
+		}
+		poll = g_new0(Poll, 1);
+		poll->poller = poller;
+		poll->feed_id = id;
+		poll->jobs = g_ptr_array_new();
+		if (job)
+			g_ptr_array_add(poll->jobs, job);
+		HttpRequest *request = http_request_new("GET", feed->url);
+		http_request_add_header(request, "Accept", FEEDS_ACCEPT);
+		http_request_set_conditional(request, feed->etag, feed->last_modified);
+		http_request_set_max_body(request, FEEDS_MAX_BODY_BYTES);
+		g_hash_table_insert(poller->running, &poll->feed_id, poll);
+		poll->transfer = http_engine_submit(poller->http, request, on_polled, poll);
+	}
+	if (in_transaction && !store_feeds_commit(poller->store, &error))
+		log_warning("feeds: %s", error->message);
+}
+
+/* ---- the poller ---- */
+
+static void page_check_free(PageCheck *check)
+{
+	discovery_cancel(check->discovery);
+	g_free(check->page_url);
+	g_free(check);
+}
+
+FeedPoller *feed_poller_new(Store *store, HttpEngine *http, const JobpostRules *rules)
+{
+	FeedPoller *poller = g_new0(FeedPoller, 1);
+	poller->store = store;
+	poller->http = http;
+	poller->rules = rules;
+	poller->running = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)poll_free);
+	poller->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
+	g_queue_init(&poller->checks);
+	poller->checking = g_hash_table_new(g_str_hash, g_str_equal);
+	return poller;
+}
+
+void feed_poller_free(FeedPoller *poller)
+{
+	if (!poller)
+		return;
+	g_clear_handle_id(&poller->timer, g_source_remove);
+	g_hash_table_destroy(poller->running);
+	/* Waiters learn what finished before the end. */
+	g_ptr_array_unref(poller->jobs);
+	g_hash_table_destroy(poller->checking);
+	g_queue_clear_full(&poller->checks, (GDestroyNotify)page_check_free);
+	g_free(poller);
+}
+
+void feed_poller_set_changed_func(FeedPoller *poller, FeedsChangedFunc func, gpointer user_data)
+{
+	poller->changed = func;
+	poller->changed_data = user_data;
+}
+
+static void stop_poll(FeedPoller *poller, gint64 feed_id)
+{
+	Poll *poll = g_hash_table_lookup(poller->running, &feed_id);
+	if (!poll)
+		return;
+	g_hash_table_steal(poller->running, &feed_id);
+	FeedPollResult result = { feed_id, "", FEED_RESULT_ERROR, "feed removed", 0 };
+	for (guint i = 0; i < poll->jobs->len; i++)
+		job_report(poller, g_ptr_array_index(poll->jobs, i), &result);
+	poll_free(poll);
+}
+
+void feed_poller_set_config(FeedPoller *poller, const Config *config)
+{
+	g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GError) error = NULL;
+	gint64 now = now_s();
+
+	if (!poller->configured && !store_feeds_spread_overdue(poller->store, now, FEEDS_STARTUP_SPREAD_S, &error)) {
+		log_warning("feeds: %s", error->message);
+		g_clear_error(&error);
+	}
+	poller->configured = TRUE;
+	for (guint i = 0; i < config->feeds->len; i++) {
+		const FeedConfig *fc = g_ptr_array_index(config->feeds, i);
+		gint64 contact_id = fc->contact ? store_feed_resolve_contact(poller->store, fc->contact) : 0;
+		gint64 interval = fc->interval_s > 0 ? fc->interval_s : FEEDS_DEFAULT_INTERVAL_S;
+		gint64 id;
+
+		g_hash_table_add(names, fc->name);
+		if (fc->contact && !contact_id)
+			log_warning("feed %s: no one contact is \"%s\" (an id, e-mail address or exact name); "
+				    "polling it without a contact until one is",
+				    fc->name, fc->contact);
+		if (!store_feed_configure(poller->store, fc->name, fc->url, contact_id, fc->contact, fc->interval_s,
+					  feeds_first_poll(now, interval, fc->url), &id, &error)) {
+			log_error("feed %s: %s", fc->name, error->message);
+			g_clear_error(&error);
+		}
+	}
+	/* [feed.NAME] sections that went: their feeds go. */
+	g_autoptr(GPtrArray) feeds = store_feeds_all(poller->store);
+	for (guint i = 0; i < feeds->len; i++) {
+		const StoreFeed *feed = g_ptr_array_index(feeds, i);
+		if (!feed->config_name || g_hash_table_contains(names, feed->config_name))
+			continue;
+		stop_poll(poller, feed->id);
+		if (!store_feed_delete(poller->store, feed->id, &error)) {
+			log_error("feed %s: %s", feed->config_name, error->message);
+			g_clear_error(&error);
+		} else {
+			log_info("feed %s (%s) left the configuration; removed", feed->config_name, feed->url);
+		}
+	}
+	arm_timer(poller);
+}
+
+static gboolean finish_idle_job(gpointer user_data)
+{
+	Job *job = user_data;
+	job->idle = 0;
+	for (guint i = 0; i < job->counts.feeds; i++)
+		; /* nothing polled */
+	return G_SOURCE_REMOVE;
+}
+
+static void job_done_idle(gpointer user_data);
+
+void feed_poller_poll_all(FeedPoller *poller, FeedPollProgressFunc progress, FeedPollDoneFunc done,
+			  gpointer user_data)
+{
+	g_autoptr(GArray) ids = store_feeds_due(poller->store, G_MAXINT64, G_MAXUINT);
+	Job *job = g_new0(Job, 1);
+
+	job->progress = progress;
+	job->done = done;
+	job->user_data = user_data;
+	g_ptr_array_add(poller->jobs, job);
+	if (ids->len == 0) {
+		job->idle = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, finish_idle_job, job, job_done_idle);
+		return;
+	}
+	/* Counted first, so that the job cannot end while polls start. */
+	job->pending = ids->len + 1;
+	start_polls(poller, ids, job);
+	if (--job->pending == 0)
+		job_finish(poller, job);
+	arm_timer(poller);
+}
