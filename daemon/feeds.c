@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include "discovery.h"
+#include "duration.h"
 #include "feed.h"
 #include "feeds.h"
 #include "log.h"
@@ -24,6 +25,7 @@
 		     "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 
 typedef struct {
+	FeedPoller *poller;        /* borrowed: the owner */
 	guint pending;             /* feeds not finished yet */
 	FeedPollCounts counts;
 	FeedPollProgressFunc progress;
@@ -120,8 +122,15 @@ static gint64 interval_of(const StoreFeed *feed)
 
 static void job_finish(FeedPoller *poller, Job *job)
 {
-	g_clear_handle_id(&job->idle, g_source_remove);
-	g_ptr_array_remove_fast(poller->jobs, job); /* frees JOB */
+	g_ptr_array_remove_fast(poller->jobs, job); /* frees JOB, calls DONE */
+}
+
+static gboolean job_finish_idle(gpointer user_data)
+{
+	Job *job = user_data;
+	job->idle = 0;
+	job_finish(job->poller, job);
+	return G_SOURCE_REMOVE;
 }
 
 static void job_free(Job *job)
@@ -184,18 +193,47 @@ static void poll_free(Poll *poll)
 	g_free(poll);
 }
 
+typedef enum {
+	POLL_OK,
+	POLL_NOT_MODIFIED,
+	POLL_ERROR,
+} PollState;
+
+static const char *const state_results[] = {
+	[POLL_OK] = FEED_RESULT_OK,
+	[POLL_NOT_MODIFIED] = FEED_RESULT_NOT_MODIFIED,
+	[POLL_ERROR] = FEED_RESULT_ERROR,
+};
+
 typedef struct {
-	const char *result;
-	char *error;           /* owned */
+	PollState state;
+	char *error;           /* owned; NULL unless POLL_ERROR */
 	guint new_items;
 	guint events;
-	gboolean changed;      /* posts or events were stored */
+	gboolean recorded;     /* the poll's result is stored already */
 } Outcome;
 
+static void fail(Outcome *outcome, char *error)
+{
+	outcome->state = POLL_ERROR;
+	g_free(outcome->error);
+	outcome->error = error;
+}
+
+typedef struct {
+	const JobpostRules *rules; /* may be NULL */
+	gint64 since;              /* older posts raise nothing: not worth classifying */
+	gboolean undated;          /* classify posts without a date */
+} Classifier;
+
+/* Classifying is the dearest part of storing a post: only posts recent
+ * enough to raise an event are classified, the others stay job_change
+ * FALSE. */
 static gboolean classify(const FeedItem *item, gpointer user_data)
 {
-	const JobpostRules *rules = user_data;
-	return rules && jobpost_classify(rules, item->title, item->summary);
+	const Classifier *classifier = user_data;
+	gboolean news = item->published ? item->published >= classifier->since : classifier->undated;
+	return classifier->rules && news && jobpost_classify(classifier->rules, item->title, item->summary);
 }
 
 /* 「TITLE」, shortened, or the start of the text for posts without a title. */
@@ -210,7 +248,10 @@ static char *quote_post(const StorePost *post)
 	return g_strdup_printf("「%s…」", cut);
 }
 
-/* Events for the new posts of one poll, in the poll's transaction. */
+/* Events for the new posts of one poll, inside the poll's transaction: a
+ * `post` event for each recent post (a topic, no nudge), and a
+ * `job-change` event with its nudge for a post that announces a move
+ * nobody knew of. */
 static gboolean raise_events(FeedPoller *poller, const StoreFeed *feed, gint64 contact_id, const GPtrArray *posts,
 			     gboolean baseline, gint64 now, guint *out_events, GError **error)
 {
@@ -247,8 +288,7 @@ static gboolean raise_events(FeedPoller *poller, const StoreFeed *feed, gint64 c
 		if (!store_nudge_add(poller->store, event_id, contact_id, now, NULL, error))
 			return FALSE;
 		(*out_events)++;
-		log_info("feed %s: %s %s (contact %" G_GINT64_FORMAT ")", feed->url, feed->contact_name ? feed->contact_name : "",
-			 detail, contact_id);
+		log_info("feed %s: contact %" G_GINT64_FORMAT " %s", feed->url, contact_id, detail);
 	}
 	return TRUE;
 }
@@ -265,7 +305,8 @@ static gint64 feed_contact(FeedPoller *poller, const StoreFeed *feed)
 	return id;
 }
 
-/* Stores what a 200 brought; on any failure nothing of it is kept. */
+/* Stores what a 200 brought, its posts, events and result in one
+ * transaction: on any failure nothing of it is kept. */
 static void store_document(FeedPoller *poller, const StoreFeed *feed, const HttpResponse *response,
 			   StoreFeedPoll *record, Outcome *outcome)
 {
@@ -274,43 +315,45 @@ static void store_document(FeedPoller *poller, const StoreFeed *feed, const Http
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) posts = NULL;
 	const char *base = response->effective_url ? response->effective_url : feed->url;
+	guint events = 0;
 
-	/* Classified after the store has said which items are new. */
+	/* Classified only once the store has said which items are new. */
 	g_autoptr(FeedDocument) doc = feed_parse_full(data, len, NULL, base, response->content_type, NULL, &error);
 	if (!doc) {
-		outcome->result = FEED_RESULT_ERROR;
-		outcome->error = g_strdup(error->message);
+		fail(outcome, g_strdup(error->message));
 		return;
 	}
 	gboolean baseline = !feed->baseline_done;
 	gint64 contact_id = feed_contact(poller, feed);
-	if (!store_feeds_begin(poller->store, &error) ||
-	    !store_feed_add_items(poller->store, feed->id, doc->items, record->at, classify, (gpointer)poller->rules,
-				  &posts, &error) ||
-	    (contact_id && !raise_events(poller, feed, contact_id, posts, baseline, record->at, &outcome->events, &error))) {
-		store_feeds_rollback(poller->store);
-		outcome->result = FEED_RESULT_ERROR;
-		outcome->error = g_strdup_printf("cannot store the posts: %s", error->message);
-		return;
-	}
-	outcome->result = FEED_RESULT_OK;
-	outcome->new_items = posts->len;
-	outcome->changed = posts->len > 0;
+	record->result = FEED_RESULT_OK;
 	record->title = doc->title;
 	record->baseline_done = TRUE;
-	record->result = FEED_RESULT_OK;
-	if (!store_feed_record_poll(poller->store, feed->id, record, &error) ||
-	    !store_feeds_commit(poller->store, &error)) {
+	if (!store_feeds_begin(poller->store, &error))
+		goto fail;
+	/* Undated posts are news only after the first poll. */
+	Classifier classifier = {
+		poller->rules,
+		record->at - (baseline ? FEEDS_BASELINE_WINDOW_S : FEEDS_LATE_POST_MAX_AGE_S),
+		!baseline,
+	};
+	if (!store_feed_add_items(poller->store, feed->id, doc->items, record->at, classify, &classifier, &posts,
+				  &error) ||
+	    (contact_id && !raise_events(poller, feed, contact_id, posts, baseline, record->at, &events, &error)) ||
+	    !store_feed_record_poll(poller->store, feed->id, record, &error)) {
 		store_feeds_rollback(poller->store);
-		outcome->result = FEED_RESULT_ERROR;
-		outcome->error = g_strdup_printf("cannot store the posts: %s", error->message);
-		outcome->new_items = outcome->events = 0;
-		outcome->changed = FALSE;
-		return;
+		goto fail;
 	}
-	record->result = NULL; /* recorded */
+	if (!store_feeds_commit(poller->store, &error))
+		goto fail;
+	outcome->state = POLL_OK;
+	outcome->new_items = posts->len;
+	outcome->events = events;
+	outcome->recorded = TRUE;
 	if (posts->len)
 		log_debug("feed %s: %u new posts%s", feed->url, posts->len, baseline ? " (first poll)" : "");
+	return;
+fail:
+	fail(outcome, g_strdup_printf("cannot store the posts: %s", error->message));
 }
 
 static void on_polled(const HttpResponse *response, gpointer user_data)
@@ -319,7 +362,7 @@ static void on_polled(const HttpResponse *response, gpointer user_data)
 	FeedPoller *poller = poll->poller;
 	gint64 now = now_s();
 	g_autoptr(GError) error = NULL;
-	Outcome outcome = { 0 };
+	Outcome outcome = { POLL_OK, NULL, 0, 0, FALSE };
 
 	poll->transfer = 0;
 	g_hash_table_steal(poller->running, &poll->feed_id);
@@ -335,60 +378,57 @@ static void on_polled(const HttpResponse *response, gpointer user_data)
 
 	gint64 interval = interval_of(feed);
 	StoreFeedPoll record = { .at = now, .next_poll = feeds_next_slot(now, interval, feed->url) };
-	if (response->error) {
-		outcome.result = FEED_RESULT_ERROR;
-		outcome.error = g_strdup(response->error);
-	} else if (response->status == 304) {
-		outcome.result = FEED_RESULT_NOT_MODIFIED;
-	} else if (response->status == 200) {
+	if (response->error)
+		fail(&outcome, g_strdup(response->error));
+	else if (response->status == 304)
+		outcome.state = POLL_NOT_MODIFIED;
+	else if (response->status == 200) {
 		record.validators = TRUE;
 		record.etag = response->etag;
 		record.last_modified = response->last_modified;
 		store_document(poller, feed, response, &record, &outcome);
-	} else {
-		outcome.result = FEED_RESULT_ERROR;
-		outcome.error = g_strdup_printf("HTTP %ld", response->status);
 	}
+	else
+		fail(&outcome, g_strdup_printf("HTTP %ld", response->status));
 
-	/* 301 and 308 all the way: the feed lives there now. */
-	gboolean answered = g_strcmp0(outcome.result, FEED_RESULT_ERROR) != 0;
-	if (answered && response->permanent_redirect && response->effective_url &&
+	/* 301 and 308 all the way to an answer: the feed lives there now.
+	 * A temporary redirect leaves it where it was. */
+	const char *url = feed->url;
+	if (outcome.state != POLL_ERROR && response->permanent_redirect && response->effective_url &&
 	    strcmp(response->effective_url, feed->url) != 0) {
-		if (store_feed_set_url(poller->store, feed->id, response->effective_url, &error))
+		if (store_feed_set_url(poller->store, feed->id, response->effective_url, &error)) {
 			log_info("feed %s moved permanently to %s", feed->url, response->effective_url);
-		else
+			url = response->effective_url;
+		} else {
 			log_warning("feed %s moved to %s, keeping the old URL: %s", feed->url, response->effective_url,
 				    error->message);
-		g_clear_error(&error);
+			g_clear_error(&error);
+		}
 	}
 
-	if (outcome.result == FEED_RESULT_ERROR) {
-		record.result = FEED_RESULT_ERROR;
-		record.error = outcome.error;
-		record.failures = feed->failures + 1;
-		record.validators = FALSE;
-		record.title = NULL;
-		record.baseline_done = FALSE;
-		if ((response->status == 429 || response->status == 503) && response->retry_after_s >= 0)
-			record.next_poll = now + MAX(response->retry_after_s, 1);
-		else
-			record.next_poll = now + feeds_backoff(interval, record.failures, g_random_double());
-		log_info("feed %s: %s; next try in %s", feed->url, outcome.error,
-			 record.next_poll - now >= 3600 ? "an hour or more" : "less than an hour");
-	} else if (outcome.result == FEED_RESULT_NOT_MODIFIED) {
-		record.result = FEED_RESULT_NOT_MODIFIED;
-		/* A 304 may carry fresh validators. */
-		record.validators = response->etag || response->last_modified;
-		record.etag = response->etag ? response->etag : feed->etag;
-		record.last_modified = response->last_modified ? response->last_modified : feed->last_modified;
+	if (!outcome.recorded) {
+		/* Errors keep what is stored: posts, validators, title. */
+		StoreFeedPoll result = { .at = now, .result = state_results[outcome.state], .error = outcome.error };
+		if (outcome.state == POLL_NOT_MODIFIED) {
+			result.next_poll = record.next_poll;
+			/* A 304 may carry fresh validators. */
+			result.validators = response->etag || response->last_modified;
+			result.etag = response->etag ? response->etag : feed->etag;
+			result.last_modified = response->last_modified ? response->last_modified : feed->last_modified;
+		} else {
+			result.failures = feed->failures + 1;
+			if ((response->status == 429 || response->status == 503) && response->retry_after_s >= 0)
+				result.next_poll = now + MAX(response->retry_after_s, 1);
+			else
+				result.next_poll = now + feeds_backoff(interval, result.failures, g_random_double());
+			g_autofree char *delay = duration_format(result.next_poll - now);
+			log_info("feed %s: %s; trying again in %s", url, outcome.error, delay);
+		}
+		if (!store_feed_record_poll(poller->store, feed->id, &result, &error))
+			log_error("feed %s: cannot record the poll: %s", url, error->message);
 	}
-	if (record.result && !store_feed_record_poll(poller->store, feed->id, &record, &error))
-		log_error("feed %s: cannot record the poll: %s", feed->url, error->message);
 
-	StoreFeed *now_feed = feed;
-	FeedPollResult result = { feed->id, now_feed->url, outcome.result, outcome.error, outcome.new_items };
-	if (answered && response->permanent_redirect && response->effective_url)
-		result.url = response->effective_url;
+	FeedPollResult result = { feed->id, url, state_results[outcome.state], outcome.error, outcome.new_items };
 	for (guint i = 0; i < poll->jobs->len; i++) {
 		Job *job = g_ptr_array_index(poll->jobs, i);
 		job->counts.events += outcome.events;
@@ -396,40 +436,41 @@ static void on_polled(const HttpResponse *response, gpointer user_data)
 	}
 	poll_free(poll);
 	g_free(outcome.error);
-	if (outcome.changed && poller->changed)
+	if ((outcome.new_items || outcome.events) && poller->changed)
 		poller->changed(poller->changed_data);
 	arm_timer(poller);
 }
 
-/* Starts polls of IDS (in one transaction for their provisional next
- * polls); JOB (may be NULL) waits for each. */
+/* Starts polls of IDS, their provisional next polls in one transaction;
+ * JOB (may be NULL) waits for each (its PENDING counts them already). */
 static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
 {
 	g_autoptr(GError) error = NULL;
 	gint64 now = now_s();
 	gboolean in_transaction = store_feeds_begin(poller->store, &error);
 
-	if (!in_transaction)
+	if (!in_transaction) {
 		log_warning("feeds: %s", error->message);
-	g_clear_error(&error);
+		g_clear_error(&error);
+	}
 	for (guint i = 0; i < ids->len; i++) {
 		gint64 id = g_array_index(ids, gint64, i);
 		Poll *poll = g_hash_table_lookup(poller->running, &id);
+		g_autoptr(StoreFeed) feed = store_feed_get(poller->store, id);
+		if (!feed) {
+			if (job)
+				job->pending--;
+			continue;
+		}
+		/* Not due again while it runs; its end sets the real next poll. */
+		if (!store_feed_set_next_poll(poller->store, id, now + interval_of(feed), &error)) {
+			log_warning("feed %s: %s", feed->url, error->message);
+			g_clear_error(&error);
+		}
 		if (poll) {
 			if (job)
 				g_ptr_array_add(poll->jobs, job);
 			continue;
-		}
-		g_autoptr(StoreFeed) feed = store_feed_get(poller->store, id);
-		if (!feed) {
-			if (job && --job->pending == 0)
-				job_finish(poller, job);
-			continue;
-		}
-		/* Not due again while it runs; the poll's end sets the real one. */
-		if (!store_feed_set_next_poll(poller->store, id, now + interval_of(feed), &error)) {
-			log_warning("feed %s: %s", feed->url, error->message);
-			g_clear_error(&error);
 		}
 		poll = g_new0(Poll, 1);
 		poll->poller = poller;
@@ -520,8 +561,8 @@ void feed_poller_set_config(FeedPoller *poller, const Config *config)
 
 		g_hash_table_add(names, fc->name);
 		if (fc->contact && !contact_id)
-			log_warning("feed %s: no one contact is \"%s\" (an id, e-mail address or exact name); "
-				    "polling it without a contact until one is",
+			log_warning("feed %s: \"%s\" is no one contact (an id, e-mail address or exact name); "
+				    "polling it without a contact until it is",
 				    fc->name, fc->contact);
 		if (!store_feed_configure(poller->store, fc->name, fc->url, contact_id, fc->contact, fc->interval_s,
 					  feeds_first_poll(now, interval, fc->url), &id, &error)) {
@@ -546,35 +587,215 @@ void feed_poller_set_config(FeedPoller *poller, const Config *config)
 	arm_timer(poller);
 }
 
-static gboolean finish_idle_job(gpointer user_data)
-{
-	Job *job = user_data;
-	job->idle = 0;
-	for (guint i = 0; i < job->counts.feeds; i++)
-		; /* nothing polled */
-	return G_SOURCE_REMOVE;
-}
-
-static void job_done_idle(gpointer user_data);
-
 void feed_poller_poll_all(FeedPoller *poller, FeedPollProgressFunc progress, FeedPollDoneFunc done,
 			  gpointer user_data)
 {
 	g_autoptr(GArray) ids = store_feeds_due(poller->store, G_MAXINT64, G_MAXUINT);
 	Job *job = g_new0(Job, 1);
 
+	job->poller = poller;
 	job->progress = progress;
 	job->done = done;
 	job->user_data = user_data;
+	job->pending = ids->len;
 	g_ptr_array_add(poller->jobs, job);
-	if (ids->len == 0) {
-		job->idle = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, finish_idle_job, job, job_done_idle);
-		return;
-	}
-	/* Counted first, so that the job cannot end while polls start. */
-	job->pending = ids->len + 1;
 	start_polls(poller, ids, job);
-	if (--job->pending == 0)
-		job_finish(poller, job);
+	/* Answers come from the loop only: a job with nothing to wait for
+	 * (no feeds) ends from an idle. */
+	if (job->pending == 0)
+		job->idle = g_idle_add(job_finish_idle, job);
 	arm_timer(poller);
+}
+
+static gboolean valid_feed_url(const char *url, GError **error)
+{
+	g_autoptr(GUri) uri = url ? g_uri_parse(url, G_URI_FLAGS_ENCODED, NULL) : NULL;
+	const char *scheme = uri ? g_uri_get_scheme(uri) : NULL;
+
+	if (!scheme || (g_ascii_strcasecmp(scheme, "http") != 0 && g_ascii_strcasecmp(scheme, "https") != 0) ||
+	    !g_uri_get_host(uri) || !*g_uri_get_host(uri)) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "\"%s\" is no http or https URL",
+			    url ? url : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gint64 feed_poller_add(FeedPoller *poller, const char *url, gint64 contact_id, const char *origin, GError **error)
+{
+	gboolean by_hand = strcmp(origin, FEED_ORIGIN_CLI) == 0;
+	gint64 now = now_s();
+	gint64 id;
+	gboolean created;
+
+	if (!valid_feed_url(url, error))
+		return 0;
+	gint64 first = by_hand ? now : feeds_first_poll(now, FEEDS_DEFAULT_INTERVAL_S, url);
+	if (!store_feed_add(poller->store, url, origin, contact_id, NULL, NULL, first, &id, &created, error))
+		return 0;
+	if (!created && contact_id) {
+		g_autoptr(StoreFeed) feed = store_feed_get(poller->store, id);
+		if (feed && (by_hand || !feed->contact_id) && feed->contact_id != contact_id &&
+		    !store_feed_set_contact(poller->store, id, contact_id, NULL, error))
+			return 0;
+	}
+	if (created)
+		log_info("feed %s added (%s)", url, origin);
+	arm_timer(poller);
+	return id;
+}
+
+/* The contact an OPML outline means: its contact hint, else the contact
+ * whose URL its htmlUrl is, else the one named as its title. */
+static gint64 outline_contact(FeedPoller *poller, const OpmlFeed *feed)
+{
+	const char *tries[] = { feed->contact, feed->html_url, feed->title };
+	for (gsize i = 0; i < G_N_ELEMENTS(tries); i++) {
+		gint64 id = tries[i] ? store_feed_resolve_contact(poller->store, tries[i]) : 0;
+		if (id)
+			return id;
+	}
+	return 0;
+}
+
+gboolean feed_poller_import_opml(FeedPoller *poller, const char *data, gsize len, guint *out_added,
+				 guint *out_skipped, GError **error)
+{
+	guint skipped = 0, added = 0;
+	gint64 now = now_s();
+	g_autoptr(GPtrArray) outlines = opml_parse(data, len, &skipped, error);
+
+	if (!outlines)
+		return FALSE;
+	if (!store_feeds_begin(poller->store, error))
+		return FALSE;
+	for (guint i = 0; i < outlines->len; i++) {
+		const OpmlFeed *outline = g_ptr_array_index(outlines, i);
+		gint64 id;
+		gboolean created;
+		if (!store_feed_add(poller->store, outline->url, FEED_ORIGIN_OPML, outline_contact(poller, outline),
+				    outline->contact, outline->title,
+				    feeds_first_poll(now, FEEDS_DEFAULT_INTERVAL_S, outline->url), &id, &created, error)) {
+			store_feeds_rollback(poller->store);
+			return FALSE;
+		}
+		if (created)
+			added++;
+		else
+			skipped++;
+	}
+	if (!store_feeds_commit(poller->store, error))
+		return FALSE;
+	log_info("OPML import: %u feeds added, %u skipped", added, skipped);
+	*out_added = added;
+	*out_skipped = skipped;
+	arm_timer(poller);
+	return TRUE;
+}
+
+char *feed_poller_export_opml(FeedPoller *poller)
+{
+	g_autoptr(GPtrArray) feeds = store_feeds_all(poller->store);
+	g_autoptr(GPtrArray) outlines = g_ptr_array_new_with_free_func((GDestroyNotify)opml_feed_free);
+
+	for (guint i = 0; i < feeds->len; i++) {
+		const StoreFeed *feed = g_ptr_array_index(feeds, i);
+		g_ptr_array_add(outlines, opml_feed_new(feed->url, feed->title, NULL,
+							feed->contact_name ? feed->contact_name : feed->contact_hint));
+	}
+	return opml_export(outlines, now_s());
+}
+
+JsonArray *feed_poller_to_json(FeedPoller *poller)
+{
+	g_autoptr(GPtrArray) feeds = store_feeds_all(poller->store);
+	JsonArray *out = json_array_new();
+
+	for (guint i = 0; i < feeds->len; i++) {
+		const StoreFeed *feed = g_ptr_array_index(feeds, i);
+		JsonObject *row = store_feed_to_json(feed, FEEDS_DEFAULT_INTERVAL_S);
+		gboolean running = g_hash_table_contains(poller->running, &feed->id);
+		if (running)
+			json_object_set_null_member(row, "next_poll");
+		json_object_set_boolean_member(row, "running", running);
+		json_array_add_object_element(out, row);
+	}
+	return out;
+}
+
+/* ---- discovery ---- */
+
+static void next_checks(FeedPoller *poller);
+
+static void on_discovered(const char *page_url, const char *feed_url, const char *error_text, gpointer user_data)
+{
+	PageCheck *check = user_data;
+	FeedPoller *poller = check->poller;
+	g_autoptr(GError) error = NULL;
+
+	check->discovery = NULL;
+	if (!store_discovery_set(poller->store, page_url, feed_url, error_text, now_s(), &error)) {
+		log_warning("discovery of %s: %s", page_url, error->message);
+		g_clear_error(&error);
+	}
+	if (error_text)
+		log_info("no feed found at %s: %s", page_url, error_text);
+	else if (feed_url && !feed_poller_add(poller, feed_url, check->contact_id, FEED_ORIGIN_DISCOVERY, &error))
+		log_warning("feed %s found at %s: %s", feed_url, page_url, error->message);
+	else if (feed_url)
+		log_debug("feed %s found at %s", feed_url, page_url);
+	g_hash_table_remove(poller->checking, check->page_url);
+	g_queue_remove(&poller->checks, check);
+	page_check_free(check);
+	next_checks(poller);
+}
+
+/* Keeps FEEDS_DISCOVERIES_AT_ONCE checks running, in queue order. */
+static void next_checks(FeedPoller *poller)
+{
+	guint running = 0;
+	for (GList *l = poller->checks.head; l && running < FEEDS_DISCOVERIES_AT_ONCE; l = l->next) {
+		PageCheck *check = l->data;
+		if (!check->discovery)
+			check->discovery = discovery_run(poller->http, check->page_url, on_discovered, check);
+		running++;
+	}
+}
+
+void feed_poller_contacts_changed(FeedPoller *poller)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 now = now_s();
+
+	/* Feeds whose contact came since. */
+	g_autoptr(GPtrArray) feeds = store_feeds_all(poller->store);
+	for (guint i = 0; i < feeds->len; i++) {
+		const StoreFeed *feed = g_ptr_array_index(feeds, i);
+		gint64 id = feed->contact_id || !feed->contact_hint ? 0
+			: store_feed_resolve_contact(poller->store, feed->contact_hint);
+		if (id && !store_feed_set_contact(poller->store, feed->id, id, feed->contact_hint, &error)) {
+			log_warning("feed %s: %s", feed->url, error->message);
+			g_clear_error(&error);
+		}
+	}
+
+	/* Pages not checked yet. */
+	g_autoptr(GArray) contacts = g_array_new(FALSE, FALSE, sizeof(gint64));
+	g_autoptr(GPtrArray) urls = g_ptr_array_new_with_free_func(g_free);
+	store_contact_page_urls(poller->store, contacts, urls);
+	for (guint i = 0; i < urls->len; i++) {
+		const char *url = g_ptr_array_index(urls, i);
+		if (g_hash_table_contains(poller->checking, url))
+			continue;
+		g_autoptr(StoreDiscovery) known = store_discovery_get(poller->store, url);
+		if (known && (!known->error || known->checked_at > now - FEEDS_DISCOVERY_RETRY_S))
+			continue;
+		PageCheck *check = g_new0(PageCheck, 1);
+		check->poller = poller;
+		check->contact_id = g_array_index(contacts, gint64, i);
+		check->page_url = g_strdup(url);
+		g_queue_push_tail(&poller->checks, check);
+		g_hash_table_insert(poller->checking, check->page_url, check);
+	}
+	next_checks(poller);
 }

@@ -392,6 +392,18 @@ static gboolean prune_posts(Store *store, gint64 feed_id, GError **error)
 	return db_step_done(store, stmt, error);
 }
 
+/* The start of a post's text: enough for a topic, and a thousand feeds'
+ * full texts do not bloat the database. */
+static char *clip_summary(const char *summary)
+{
+	if (!summary || strlen(summary) <= STORE_POST_SUMMARY_CHARS)
+		return g_strdup(summary);
+	if (g_utf8_strlen(summary, -1) <= STORE_POST_SUMMARY_CHARS)
+		return g_strdup(summary);
+	g_autofree char *cut = g_utf8_substring(summary, 0, STORE_POST_SUMMARY_CHARS);
+	return g_strconcat(cut, "…", NULL);
+}
+
 gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *items, gint64 now,
 			      StorePostClassifyFunc classify, gpointer user_data, GPtrArray **out_new,
 			      GError **error)
@@ -434,7 +446,8 @@ gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *ite
 		db_bind_text(stmt, 2, item->id);
 		db_bind_text(stmt, 3, item->link);
 		db_bind_text(stmt, 4, item->title);
-		db_bind_text(stmt, 5, item->summary);
+		g_autofree char *summary = clip_summary(item->summary);
+		db_bind_text(stmt, 5, summary);
 		db_bind_time(stmt, 6, item->published);
 		sqlite3_bind_int64(stmt, 7, now);
 		if (!db_step_done(store, stmt, error))
@@ -448,7 +461,7 @@ gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *ite
 		post->guid = g_strdup(item->id);
 		post->link = g_strdup(item->link);
 		post->title = g_strdup(item->title);
-		post->summary = g_strdup(item->summary);
+		post->summary = g_steal_pointer(&summary);
 		post->published = item->published;
 		post->seen_at = now;
 		post->job_change = classify ? classify(item, user_data) : item->job_change;
@@ -507,7 +520,7 @@ JsonArray *store_contact_posts(Store *store, gint64 contact_id, guint limit)
 {
 	JsonArray *out = json_array_new();
 	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT p.title, p.link, p.published, f.url, p.job_change FROM posts p JOIN feeds f ON f.id = p.feed_id"
+		"SELECT p.title, p.link, p.published, f.url FROM posts p JOIN feeds f ON f.id = p.feed_id"
 		" WHERE f.contact_id = ?1 ORDER BY coalesce(p.published, p.seen_at) DESC, p.id DESC LIMIT ?2");
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
@@ -518,7 +531,6 @@ JsonArray *store_contact_posts(Store *store, gint64 contact_id, guint limit)
 		db_set_column_member(row, "link", stmt, 1);
 		db_set_time_member(row, "published", stmt, 2);
 		db_set_column_member(row, "feed", stmt, 3);
-		json_object_set_boolean_member(row, "job_change", sqlite3_column_int(stmt, 4));
 		json_array_add_object_element(out, row);
 	}
 	sqlite3_reset(stmt);

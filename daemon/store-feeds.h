@@ -14,6 +14,9 @@
  * still lists at the poll that prunes). */
 #define STORE_MAX_POSTS_PER_FEED 5000
 
+/* Characters of a post's text kept (for topics), the rest cut with "…". */
+#define STORE_POST_SUMMARY_CHARS 300
+
 /* Where a feed came from. */
 #define FEED_ORIGIN_CONFIG "config"
 #define FEED_ORIGIN_CLI "cli"
@@ -119,9 +122,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorePost, store_post_free)
 /* Adds ITEMS (FeedItem*) of one poll of FEED_ID, seen at NOW, in one
  * transaction (a savepoint, so it may run inside store_feeds_begin()).
  * Items already stored (same id) are left as they are. CLASSIFY (may be
- * NULL) decides job_change for the new ones only, so that a poll pays for
- * classification of what it did not know. *OUT_NEW gets the new posts
- * (StorePost*), in the feed's order. */
+ * NULL: the items' own job_change) decides job_change for the new ones
+ * only, so that a poll pays for classifying only what it did not know.
+ * *OUT_NEW gets the new posts (StorePost*), in the feed's order. */
 typedef gboolean (*StorePostClassifyFunc)(const FeedItem *item, gpointer user_data);
 gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *items, gint64 now,
 			      StorePostClassifyFunc classify, gpointer user_data, GPtrArray **out_new,
