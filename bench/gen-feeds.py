@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes M generated feeds of 20 items each into DIR: RSS 2.0, RSS 1.0 and
 Atom in turn, every other one in Japanese, about 31 KB each (as a real blog
-with full-text items). Usage: gen-feeds.py DIR M [BASE_URL]"""
+with full-text items). Items are three days apart, the newest a few hours
+old: a quarter of them fall in the 14 days a first poll looks at.
+Usage: gen-feeds.py DIR M [BASE_URL]"""
 
+import email.utils
 import os
 import sys
+import time
 
 ITEMS = 20
 DAY = 86400
-T0 = 1763769600  # 2025-11-22
+T0 = int(time.time())
 
 JA_TITLES = ["転職活動のふりかえり", "週末に読んだ本", "Rustで書くCLI", "チームの振り返り会",
              "京都で見た紅葉", "SQLiteの索引を考える", "新しいキーボード", "登壇資料を公開しました"]
@@ -27,12 +31,10 @@ def esc(text):
 
 
 def rfc822(t):
-    import email.utils
     return email.utils.formatdate(t, usegmt=True)
 
 
 def iso(t):
-    import time
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 

@@ -6,11 +6,16 @@
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
+#include "charset.h"
 #include "discovery.h"
 
 /* A page with more elements than this is not walked further. */
 #define DISCOVERY_MAX_ELEMENTS 20000u
+#define DISCOVERY_MAX_DEPTH 256u
 #define DISCOVERY_MAX_URL_BYTES 2048u
+/* Where a <meta charset> is looked for, as browsers do. */
+#define DISCOVERY_CHARSET_SCAN_BYTES 1024u
+#define DISCOVERY_MAX_CHARSET_LABEL 40u
 
 /* Path segments that name site pages, not users. */
 static const char *const github_reserved[] = {
@@ -29,8 +34,8 @@ static const char *const note_reserved[] = {
 	"hashtag", "info", "interests", "login", "magazine", "notes", "search", "signup", "sitesettings", "topic",
 	NULL,
 };
-static const char *const hatena_suffixes[] = {
-	".hatenablog.com", ".hatenablog.jp", ".hateblo.jp", ".hatenadiary.com", ".hatenadiary.jp", NULL,
+static const char *const hatena_domains[] = {
+	"hatenablog.com", "hatenablog.jp", "hateblo.jp", "hatenadiary.com", "hatenadiary.jp", NULL,
 };
 /* Sites whose pages announce no feed of the person, or shut robots out. */
 static const char *const skipped_hosts[] = {
@@ -131,7 +136,8 @@ char *discovery_from_pattern(const char *page_url)
 	if (strcmp(host, "note.com") == 0 || strcmp(host, "www.note.com") == 0) {
 		if ((user = only_user(&page, note_reserved)))
 			feed = g_strdup_printf("https://note.com/%s/rss", user);
-	} else if (host_in(host, hatena_suffixes)) {
+	} else if (host_in(host, hatena_domains) && !in_list(host, hatena_domains)) {
+		/* NAME.hatenablog.com: any page of the blog. */
 		feed = g_strdup_printf("https://%s/feed", host);
 	} else if (strcmp(host, "qiita.com") == 0) {
 		if ((user = only_user(&page, qiita_reserved)))
@@ -222,8 +228,10 @@ typedef struct {
 	xmlNode *feed, *comment_feed; /* the first of each kind */
 } LinkWalk;
 
-static void walk(xmlNode *node, LinkWalk *w)
+static void walk(xmlNode *node, guint depth, LinkWalk *w)
 {
+	if (depth > DISCOVERY_MAX_DEPTH)
+		return;
 	for (; node && w->elements < DISCOVERY_MAX_ELEMENTS; node = node->next) {
 		if (node->type != XML_ELEMENT_NODE)
 			continue;
@@ -250,22 +258,58 @@ static void walk(xmlNode *node, LinkWalk *w)
 			xmlFree(type);
 			xmlFree(href);
 		}
-		walk(node->children, w);
+		walk(node->children, depth + 1, w);
 	}
 }
 
-char *discovery_from_html(const char *data, gsize len, const char *base_url)
+/* The charset label after "charset=" in TEXT (a Content-Type or the
+ * start of a page), or NULL. */
+static char *charset_label(const char *text, gsize len)
+{
+	g_autofree char *lower = g_ascii_strdown(text, (gssize)len);
+	const char *at = strstr(lower, "charset=");
+	if (!at)
+		return NULL;
+	at += strlen("charset=");
+	while (*at == '"' || *at == '\'' || *at == ' ')
+		at++;
+	gsize n = 0;
+	while (at[n] && n < DISCOVERY_MAX_CHARSET_LABEL && (g_ascii_isalnum(at[n]) || strchr("-_:.", at[n])))
+		n++;
+	return n ? g_strndup(at, n) : NULL;
+}
+
+/* The page as UTF-8: by the charset of CONTENT_TYPE, else of a <meta> near
+ * the start, else as it is when it is valid UTF-8, else windows-1252. We
+ * decode, not libxml2, whose encoding errors would go to stderr. */
+static char *page_to_utf8(const char *data, gsize len, const char *content_type)
+{
+	g_autofree char *label = content_type ? charset_label(content_type, strlen(content_type)) : NULL;
+	if (!label)
+		label = charset_label(data, MIN(len, DISCOVERY_CHARSET_SCAN_BYTES));
+	if (label) {
+		char *text = charset_to_utf8(data, (gssize)len, label, NULL);
+		if (text)
+			return text;
+	}
+	return charset_guess_to_utf8(data, (gssize)len);
+}
+
+char *discovery_from_html(const char *data, gsize len, const char *base_url, const char *content_type)
 {
 	if (!data || len == 0 || len > G_MAXINT)
 		return NULL;
-	htmlDocPtr doc = htmlReadMemory(data, (int)len, base_url, NULL,
+	g_autofree char *text = page_to_utf8(data, len, content_type);
+	if (!text)
+		return NULL;
+	htmlDocPtr doc = htmlReadMemory(text, (int)strlen(text), base_url, "UTF-8",
 					HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-						HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
+						HTML_PARSE_RECOVER | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC);
 	if (!doc)
 		return NULL;
 
 	LinkWalk w = { 0 };
-	walk(xmlDocGetRootElement(doc), &w);
+	walk(xmlDocGetRootElement(doc), 0, &w);
 	char *feed = NULL;
 	xmlNode *chosen = w.feed ? w.feed : w.comment_feed;
 	if (chosen) {
@@ -362,7 +406,7 @@ static void on_page(const HttpResponse *response, gpointer user_data)
 		if (looks_like_feed(response, data, len))
 			feed = g_strdup(response->effective_url);
 		else
-			feed = discovery_from_html(data, len, response->effective_url);
+			feed = discovery_from_html(data, len, response->effective_url, response->content_type);
 	}
 	discovery->done(discovery->page_url, feed, error, discovery->user_data);
 	discovery_free(discovery);

@@ -34,8 +34,10 @@ gboolean discovery_skip_page(const char *page_url);
  * address after redirects; a <base href> in the page wins), or NULL. The
  * first rel="alternate" link of type application/rss+xml or
  * application/atom+xml is taken, comment feeds only when there is no
- * other. Only http and https URLs are returned. */
-char *discovery_from_html(const char *data, gsize len, const char *base_url);
+ * other. Only http and https URLs are returned. The page is decoded by the
+ * charset of CONTENT_TYPE (may be NULL), else of its <meta>, else as UTF-8
+ * or windows-1252 (Shift_JIS as CP932, SPEC §3). */
+char *discovery_from_html(const char *data, gsize len, const char *base_url, const char *content_type);
 
 typedef struct Discovery Discovery;
 

@@ -19,6 +19,8 @@
 /* The timer never sleeps longer than this, so that the schedule follows
  * the wall clock after a suspend. */
 #define FEEDS_MAX_TIMER_S (15 * 60)
+/* Answers stored in one transaction. */
+#define FEEDS_MAX_BATCH 64u
 /* Characters of a post's title quoted in an event. */
 #define FEEDS_DETAIL_TITLE_CHARS 80
 #define FEEDS_ACCEPT "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, " \
@@ -34,12 +36,29 @@ typedef struct {
 	guint idle;                /* finishing a job that had nothing to wait for */
 } Job;
 
-/* A poll under way. */
+typedef enum {
+	POLL_OK,
+	POLL_NOT_MODIFIED,
+	POLL_ERROR,
+} PollState;
+
+typedef struct {
+	PollState state;
+	char *error;           /* owned; NULL unless POLL_ERROR */
+	guint new_items;
+	guint events;
+	gboolean recorded;     /* the poll's result is stored already */
+} Outcome;
+
+/* A poll under way, then answered and waiting in the inbox, then handled. */
 typedef struct {
 	FeedPoller *poller;        /* borrowed: the owner */
 	gint64 feed_id;
-	guint64 transfer;
+	guint64 transfer;          /* 0 once answered */
 	GPtrArray *jobs;           /* Job*, borrowed: waiting for this feed */
+	HttpResponse *answer;      /* owned, a copy; NULL until answered */
+	Outcome outcome;
+	char *url;                 /* where it was polled, for the reports */
 } Poll;
 
 /* A page being searched for its feed. */
@@ -56,7 +75,9 @@ struct FeedPoller {
 	const JobpostRules *rules; /* borrowed; may be NULL */
 	FeedsChangedFunc changed;
 	gpointer changed_data;
-	GHashTable *running;       /* gint64* feed id -> Poll*, owned */
+	GHashTable *running;       /* gint64* feed id -> Poll*, owned, until handled */
+	GQueue inbox;              /* Poll*, borrowed from RUNNING: answered, not handled yet */
+	guint inbox_idle;
 	GPtrArray *jobs;           /* Job*, owned */
 	guint timer;
 	gboolean configured;       /* set_config ran: the schedule runs */
@@ -185,33 +206,51 @@ static void arm_timer(FeedPoller *poller)
 
 /* ---- one poll ---- */
 
+static HttpResponse *http_response_copy(const HttpResponse *response)
+{
+	HttpResponse *copy = g_new0(HttpResponse, 1);
+	copy->status = response->status;
+	copy->error = g_strdup(response->error);
+	copy->body = response->body ? g_bytes_ref(response->body) : NULL;
+	copy->etag = g_strdup(response->etag);
+	copy->last_modified = g_strdup(response->last_modified);
+	copy->content_type = g_strdup(response->content_type);
+	copy->effective_url = g_strdup(response->effective_url);
+	copy->permanent_redirect = response->permanent_redirect;
+	copy->retry_after_s = response->retry_after_s;
+	return copy;
+}
+
+static void http_response_free(HttpResponse *response)
+{
+	if (!response)
+		return;
+	g_free(response->error);
+	if (response->body)
+		g_bytes_unref(response->body);
+	g_free(response->etag);
+	g_free(response->last_modified);
+	g_free(response->content_type);
+	g_free(response->effective_url);
+	g_free(response);
+}
+
 static void poll_free(Poll *poll)
 {
 	if (poll->transfer)
 		http_engine_cancel(poll->poller->http, poll->transfer);
 	g_ptr_array_unref(poll->jobs);
+	http_response_free(poll->answer);
+	g_free(poll->outcome.error);
+	g_free(poll->url);
 	g_free(poll);
 }
-
-typedef enum {
-	POLL_OK,
-	POLL_NOT_MODIFIED,
-	POLL_ERROR,
-} PollState;
 
 static const char *const state_results[] = {
 	[POLL_OK] = FEED_RESULT_OK,
 	[POLL_NOT_MODIFIED] = FEED_RESULT_NOT_MODIFIED,
 	[POLL_ERROR] = FEED_RESULT_ERROR,
 };
-
-typedef struct {
-	PollState state;
-	char *error;           /* owned; NULL unless POLL_ERROR */
-	guint new_items;
-	guint events;
-	gboolean recorded;     /* the poll's result is stored already */
-} Outcome;
 
 static void fail(Outcome *outcome, char *error)
 {
@@ -356,89 +395,132 @@ fail:
 	fail(outcome, g_strdup_printf("cannot store the posts: %s", error->message));
 }
 
-static void on_polled(const HttpResponse *response, gpointer user_data)
+/* What a poll came to, once handled: reported to its jobs after the
+ * batch's commit. */
+static void poll_report(FeedPoller *poller, Poll *poll)
 {
-	Poll *poll = user_data;
-	FeedPoller *poller = poll->poller;
+	FeedPollResult result = { poll->feed_id, poll->url ? poll->url : "", state_results[poll->outcome.state],
+				  poll->outcome.error, poll->outcome.new_items };
+	for (guint i = 0; i < poll->jobs->len; i++) {
+		Job *job = g_ptr_array_index(poll->jobs, i);
+		job->counts.events += poll->outcome.events;
+		job_report(poller, job, &result);
+	}
+}
+
+/* Stores what the answer to POLL says, inside the batch's transaction. */
+static void handle_answer(FeedPoller *poller, Poll *poll)
+{
+	const HttpResponse *response = poll->answer;
+	Outcome *outcome = &poll->outcome;
 	gint64 now = now_s();
 	g_autoptr(GError) error = NULL;
-	Outcome outcome = { POLL_OK, NULL, 0, 0, FALSE };
-
-	poll->transfer = 0;
-	g_hash_table_steal(poller->running, &poll->feed_id);
 	g_autoptr(StoreFeed) feed = store_feed_get(poller->store, poll->feed_id);
+
 	if (!feed) {
 		/* Removed while it polled. */
-		FeedPollResult result = { poll->feed_id, "", FEED_RESULT_ERROR, "feed removed", 0 };
-		for (guint i = 0; i < poll->jobs->len; i++)
-			job_report(poller, g_ptr_array_index(poll->jobs, i), &result);
-		poll_free(poll);
+		fail(outcome, g_strdup("feed removed"));
 		return;
 	}
-
+	poll->url = g_strdup(feed->url);
 	gint64 interval = interval_of(feed);
 	StoreFeedPoll record = { .at = now, .next_poll = feeds_next_slot(now, interval, feed->url) };
-	if (response->error)
-		fail(&outcome, g_strdup(response->error));
-	else if (response->status == 304)
-		outcome.state = POLL_NOT_MODIFIED;
-	else if (response->status == 200) {
+	if (response->error) {
+		fail(outcome, g_strdup(response->error));
+	} else if (response->status == 304) {
+		outcome->state = POLL_NOT_MODIFIED;
+	} else if (response->status == 200) {
 		record.validators = TRUE;
 		record.etag = response->etag;
 		record.last_modified = response->last_modified;
-		store_document(poller, feed, response, &record, &outcome);
+		store_document(poller, feed, response, &record, outcome);
+	} else {
+		fail(outcome, g_strdup_printf("HTTP %ld", response->status));
 	}
-	else
-		fail(&outcome, g_strdup_printf("HTTP %ld", response->status));
 
 	/* 301 and 308 all the way to an answer: the feed lives there now.
 	 * A temporary redirect leaves it where it was. */
-	const char *url = feed->url;
-	if (outcome.state != POLL_ERROR && response->permanent_redirect && response->effective_url &&
+	if (outcome->state != POLL_ERROR && response->permanent_redirect && response->effective_url &&
 	    strcmp(response->effective_url, feed->url) != 0) {
 		if (store_feed_set_url(poller->store, feed->id, response->effective_url, &error)) {
 			log_info("feed %s moved permanently to %s", feed->url, response->effective_url);
-			url = response->effective_url;
+			g_free(poll->url);
+			poll->url = g_strdup(response->effective_url);
 		} else {
 			log_warning("feed %s moved to %s, keeping the old URL: %s", feed->url, response->effective_url,
 				    error->message);
 			g_clear_error(&error);
 		}
 	}
+	if (outcome->recorded)
+		return;
 
-	if (!outcome.recorded) {
-		/* Errors keep what is stored: posts, validators, title. */
-		StoreFeedPoll result = { .at = now, .result = state_results[outcome.state], .error = outcome.error };
-		if (outcome.state == POLL_NOT_MODIFIED) {
-			result.next_poll = record.next_poll;
-			/* A 304 may carry fresh validators. */
-			result.validators = response->etag || response->last_modified;
-			result.etag = response->etag ? response->etag : feed->etag;
-			result.last_modified = response->last_modified ? response->last_modified : feed->last_modified;
-		} else {
-			result.failures = feed->failures + 1;
-			if ((response->status == 429 || response->status == 503) && response->retry_after_s >= 0)
-				result.next_poll = now + MAX(response->retry_after_s, 1);
-			else
-				result.next_poll = now + feeds_backoff(interval, result.failures, g_random_double());
-			g_autofree char *delay = duration_format(result.next_poll - now);
-			log_info("feed %s: %s; trying again in %s", url, outcome.error, delay);
-		}
-		if (!store_feed_record_poll(poller->store, feed->id, &result, &error))
-			log_error("feed %s: cannot record the poll: %s", url, error->message);
+	/* Errors keep what is stored: posts, validators, title. */
+	StoreFeedPoll result = { .at = now, .result = state_results[outcome->state], .error = outcome->error };
+	if (outcome->state == POLL_NOT_MODIFIED) {
+		result.next_poll = record.next_poll;
+		/* A 304 may carry fresh validators. */
+		result.validators = response->etag || response->last_modified;
+		result.etag = response->etag ? response->etag : feed->etag;
+		result.last_modified = response->last_modified ? response->last_modified : feed->last_modified;
+	} else {
+		result.failures = feed->failures + 1;
+		if ((response->status == 429 || response->status == 503) && response->retry_after_s >= 0)
+			result.next_poll = now + MAX(response->retry_after_s, 1);
+		else
+			result.next_poll = now + feeds_backoff(interval, result.failures, g_random_double());
+		g_autofree char *delay = duration_format(result.next_poll - now);
+		log_info("feed %s: %s; trying again in %s", feed->url, outcome->error, delay);
 	}
+	if (!store_feed_record_poll(poller->store, feed->id, &result, &error))
+		log_error("feed %s: cannot record the poll: %s", feed->url, error->message);
+}
 
-	FeedPollResult result = { feed->id, url, state_results[outcome.state], outcome.error, outcome.new_items };
-	for (guint i = 0; i < poll->jobs->len; i++) {
-		Job *job = g_ptr_array_index(poll->jobs, i);
-		job->counts.events += outcome.events;
-		job_report(poller, job, &result);
+/* Handles the answers that came, up to FEEDS_MAX_BATCH of them in one
+ * transaction (a commit per feed is most of what a poll of a thousand
+ * feeds would write), then tells the waiting jobs. */
+static gboolean on_inbox(gpointer user_data)
+{
+	FeedPoller *poller = user_data;
+	g_autoptr(GPtrArray) handled = g_ptr_array_new_with_free_func((GDestroyNotify)poll_free);
+	g_autoptr(GError) error = NULL;
+	gboolean changed = FALSE;
+
+	poller->inbox_idle = 0;
+	gboolean in_transaction = store_feeds_begin(poller->store, &error);
+	if (!in_transaction) {
+		log_warning("feeds: %s", error->message);
+		g_clear_error(&error);
 	}
-	poll_free(poll);
-	g_free(outcome.error);
-	if ((outcome.new_items || outcome.events) && poller->changed)
+	while (poller->inbox.length && handled->len < FEEDS_MAX_BATCH) {
+		Poll *poll = g_queue_pop_head(&poller->inbox);
+		g_hash_table_steal(poller->running, &poll->feed_id);
+		g_ptr_array_add(handled, poll);
+		handle_answer(poller, poll);
+		changed |= poll->outcome.new_items || poll->outcome.events;
+	}
+	if (in_transaction && !store_feeds_commit(poller->store, &error))
+		log_error("feeds: cannot store the polls: %s", error->message);
+	if (poller->inbox.length)
+		poller->inbox_idle = g_idle_add(on_inbox, poller);
+	for (guint i = 0; i < handled->len; i++)
+		poll_report(poller, g_ptr_array_index(handled, i));
+	if (changed && poller->changed)
 		poller->changed(poller->changed_data);
 	arm_timer(poller);
+	return G_SOURCE_REMOVE;
+}
+
+static void on_polled(const HttpResponse *response, gpointer user_data)
+{
+	Poll *poll = user_data;
+	FeedPoller *poller = poll->poller;
+
+	poll->transfer = 0;
+	poll->answer = http_response_copy(response);
+	g_queue_push_tail(&poller->inbox, poll);
+	if (!poller->inbox_idle)
+		poller->inbox_idle = g_idle_add(on_inbox, poller);
 }
 
 /* Starts polls of IDS, their provisional next polls in one transaction;
@@ -507,6 +589,7 @@ FeedPoller *feed_poller_new(Store *store, HttpEngine *http, const JobpostRules *
 	poller->running = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, (GDestroyNotify)poll_free);
 	poller->jobs = g_ptr_array_new_with_free_func((GDestroyNotify)job_free);
 	g_queue_init(&poller->checks);
+	g_queue_init(&poller->inbox);
 	poller->checking = g_hash_table_new(g_str_hash, g_str_equal);
 	return poller;
 }
@@ -516,6 +599,8 @@ void feed_poller_free(FeedPoller *poller)
 	if (!poller)
 		return;
 	g_clear_handle_id(&poller->timer, g_source_remove);
+	g_clear_handle_id(&poller->inbox_idle, g_source_remove);
+	g_queue_clear(&poller->inbox);
 	g_hash_table_destroy(poller->running);
 	/* Waiters learn what finished before the end. */
 	g_ptr_array_unref(poller->jobs);
@@ -536,9 +621,9 @@ static void stop_poll(FeedPoller *poller, gint64 feed_id)
 	if (!poll)
 		return;
 	g_hash_table_steal(poller->running, &feed_id);
-	FeedPollResult result = { feed_id, "", FEED_RESULT_ERROR, "feed removed", 0 };
-	for (guint i = 0; i < poll->jobs->len; i++)
-		job_report(poller, g_ptr_array_index(poll->jobs, i), &result);
+	g_queue_remove(&poller->inbox, poll);
+	fail(&poll->outcome, g_strdup("feed removed"));
+	poll_report(poller, poll);
 	poll_free(poll);
 }
 

@@ -353,14 +353,15 @@ void store_post_free(StorePost *post)
 	g_free(post);
 }
 
+/* Savepoints, so that they nest: a batch of polls, each poll inside. */
 gboolean store_feeds_begin(Store *store, GError **error)
 {
-	return db_exec(store, "BEGIN IMMEDIATE", error);
+	return db_exec(store, "SAVEPOINT feeds", error);
 }
 
 gboolean store_feeds_commit(Store *store, GError **error)
 {
-	if (db_exec(store, "COMMIT", error))
+	if (db_exec(store, "RELEASE feeds", error))
 		return TRUE;
 	store_feeds_rollback(store);
 	return FALSE;
@@ -368,7 +369,7 @@ gboolean store_feeds_commit(Store *store, GError **error)
 
 void store_feeds_rollback(Store *store)
 {
-	db_exec(store, "ROLLBACK", NULL);
+	db_exec(store, "ROLLBACK TO feeds; RELEASE feeds", NULL);
 }
 
 static gboolean prune_posts(Store *store, gint64 feed_id, GError **error)

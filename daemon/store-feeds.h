@@ -131,7 +131,7 @@ gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *ite
 			      GError **error);
 
 /* One transaction around several store calls (a poll's posts, its events
- * and its result). */
+ * and its result); these nest (savepoints), and the outermost commits. */
 gboolean store_feeds_begin(Store *store, GError **error);
 gboolean store_feeds_commit(Store *store, GError **error);
 void store_feeds_rollback(Store *store);
