@@ -792,7 +792,7 @@ static const char *sync_source(JsonObject *result)
 	return source ? source : "";
 }
 
-/* "phone: ok, 3 added, 1 updated, 0 gone" */
+/* "phone: ok, 3 added, 1 updated, 0 gone"; "feeds: 40 polled, 3 new posts, …" */
 static void print_sync_result(JsonObject *p)
 {
 	g_autofree char *source = text_clean(json_get_string(p, "source"));
@@ -800,6 +800,11 @@ static void print_sync_result(JsonObject *p)
 
 	if (g_strcmp0(json_get_string(p, "result"), "ok") != 0) {
 		printf("%s: error: %s\n", source, *message ? message : "failed");
+	} else if (json_object_has_member(p, "feeds")) {
+		printf("%s: %" G_GINT64_FORMAT " polled, %" G_GINT64_FORMAT " new posts, %" G_GINT64_FORMAT
+		       " not modified, %" G_GINT64_FORMAT " failed\n",
+		       source, json_get_int(p, "feeds", 0), json_get_int(p, "new_posts", 0),
+		       json_get_int(p, "not_modified", 0), json_get_int(p, "errors", 0));
 	} else {
 		printf("%s: ok, %" G_GINT64_FORMAT " added, %" G_GINT64_FORMAT " updated, %" G_GINT64_FORMAT
 		       " gone%s%s%s\n",
@@ -834,7 +839,7 @@ static int render_sync(Invocation *inv, JsonObject *r)
 	if (!inv->wait) {
 		JsonArray *started = json_get_array(r, "started");
 		if (array_length(started) == 0) {
-			printf("Nothing to sync: no sources configured.\n");
+			printf("Nothing to sync: no sources or feeds configured.\n");
 			return EXIT_DONE;
 		}
 		GString *names = g_string_new(NULL);
@@ -849,7 +854,7 @@ static int render_sync(Invocation *inv, JsonObject *r)
 
 	JsonArray *results = json_get_array(r, "results");
 	if (array_length(results) == 0)
-		printf("Nothing to sync: no sources configured.\n");
+		printf("Nothing to sync: no sources or feeds configured.\n");
 	/* Progress printed most already; the final list fills any gap. */
 	for (guint i = 0; i < array_length(results); i++) {
 		JsonObject *result = array_object(results, i);

@@ -10,10 +10,13 @@
 #include "loop.h"
 #include "normalize.h"
 #include "protocol.h"
+#include "store-feeds.h"
 
 /* How many candidates an "ambiguous" answer names. */
 #define AMBIGUOUS_NAMED 5
 #define SNOOZE_MAX_S (365 * 86400)
+/* The recent posts `show` lists. */
+#define SHOW_POSTS 10
 
 typedef JsonObject *(*CommandFunc)(Tiesd *tiesd, ControlRequest *request, JsonObject *args);
 
@@ -216,7 +219,7 @@ static JsonObject *cmd_show(Tiesd *tiesd, ControlRequest *request, JsonObject *a
 	json_object_set_array_member(result, "fields", store_contact_fields(tiesd->store, contact->id));
 	json_object_set_array_member(result, "interactions", store_contact_interactions(tiesd->store, contact->id));
 	json_object_set_array_member(result, "employment", store_contact_employment(tiesd->store, contact->id));
-	json_object_set_array_member(result, "posts", json_array_new());
+	json_object_set_array_member(result, "posts", store_contact_posts(tiesd->store, contact->id, SHOW_POSTS));
 	json_object_set_array_member(result, "events", store_events_list(tiesd->store, 0, NULL, contact->id));
 	json_object_set_array_member(result, "suggested_links", store_contact_suggestions(tiesd->store, contact->id));
 	return protocol_result_new(result);
@@ -429,6 +432,62 @@ static JsonObject *cmd_sources(Tiesd *tiesd, ControlRequest *request, JsonObject
 	return protocol_result_new(result);
 }
 
+static JsonObject *cmd_feeds(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "feeds", feed_poller_to_json(tiesd->feeds));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_feeds_add(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(StoreContact) contact = NULL;
+	g_autoptr(GError) gerror = NULL;
+	const char *url = json_get_string(args, "url");
+
+	if (!url || !*url)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "a feed URL is required");
+	JsonObject *error = resolve_contact(tiesd, json_get_string(args, "contact"), &contact);
+	if (error)
+		return error;
+	gint64 id = feed_poller_add(tiesd->feeds, url, contact->id, FEED_ORIGIN_CLI, &gerror);
+	if (!id)
+		return protocol_error_new(g_error_matches(gerror, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT)
+						  ? PROTOCOL_E_INVALID
+						  : PROTOCOL_E_FAILED,
+					  "%s", gerror->message);
+	log_info("feed %s added for %s", url, contact->name);
+	g_autoptr(StoreFeed) feed = store_feed_get(tiesd->store, id);
+	JsonObject *result = json_object_new();
+	json_object_set_object_member(result, "feed", store_feed_to_json(feed, FEEDS_DEFAULT_INTERVAL_S));
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_feeds_import(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autoptr(GError) gerror = NULL;
+	const char *opml = json_get_string(args, "opml");
+	guint added = 0, skipped = 0;
+
+	if (!opml)
+		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "the OPML document is required");
+	if (!feed_poller_import_opml(tiesd->feeds, opml, strlen(opml), &added, &skipped, &gerror))
+		return protocol_error_new(PROTOCOL_E_INVALID, "%s", gerror->message);
+	log_info("OPML import: %u feeds added, %u skipped", added, skipped);
+	JsonObject *result = json_object_new();
+	json_object_set_int_member(result, "added", added);
+	json_object_set_int_member(result, "skipped", skipped);
+	return protocol_result_new(result);
+}
+
+static JsonObject *cmd_feeds_export(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
+{
+	g_autofree char *opml = feed_poller_export_opml(tiesd->feeds);
+	JsonObject *result = json_object_new();
+	json_object_set_string_member(result, "opml", opml);
+	return protocol_result_new(result);
+}
+
 static JsonObject *cmd_status(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
 {
 	JsonObject *result = json_object_new();
@@ -448,6 +507,8 @@ static JsonObject *cmd_status(Tiesd *tiesd, ControlRequest *request, JsonObject 
 	json_object_set_int_member(counts, "interactions", c.interactions);
 	json_object_set_int_member(counts, "events", c.events);
 	json_object_set_int_member(counts, "nudges_pending", c.nudges_pending);
+	json_object_set_int_member(counts, "feeds", store_feeds_count(tiesd->store));
+	json_object_set_int_member(counts, "posts", store_posts_count(tiesd->store));
 	json_object_set_int_member(counts, "suggested_links", store_count_suggestions(tiesd->store));
 	json_object_set_object_member(result, "counts", counts);
 	json_object_set_boolean_member(result, "notification_server", notifier_available(tiesd->notifier));
@@ -485,43 +546,69 @@ typedef struct {
 	ControlRequest *request; /* answered when pending reaches 0 */
 	guint pending;
 	JsonArray *results;      /* owned */
-	gboolean wait;
 } SyncJob;
+
+static void sync_job_finish_one(SyncJob *job);
 
 static void on_sync_done(const SyncResult *sync, gpointer user_data)
 {
 	SyncJob *job = user_data;
+	JsonObject *row = json_object_new();
 
-	if (job->wait) {
-		JsonObject *row = json_object_new();
-		json_object_set_string_member(row, "source", sync->source);
-		json_object_set_string_member(row, "result", sync->held ? "held" : sync->ok ? "ok" : "error");
-		json_set_string_or_null(row, "message", sync->message);
-		json_object_set_int_member(row, "added", sync->counts.added);
-		json_object_set_int_member(row, "updated", sync->counts.updated);
-		json_object_set_int_member(row, "gone", sync->counts.gone);
-		json_object_set_int_member(row, "unchanged", sync->counts.unchanged);
-		json_array_add_object_element(job->results, json_object_ref(row));
-		control_request_progress(job->request, row);
-	}
+	json_object_set_string_member(row, "source", sync->source);
+	json_object_set_string_member(row, "result", sync->held ? "held" : sync->ok ? "ok" : "error");
+	json_set_string_or_null(row, "message", sync->message);
+	json_object_set_int_member(row, "added", sync->counts.added);
+	json_object_set_int_member(row, "updated", sync->counts.updated);
+	json_object_set_int_member(row, "gone", sync->counts.gone);
+	json_object_set_int_member(row, "unchanged", sync->counts.unchanged);
+	json_array_add_object_element(job->results, json_object_ref(row));
+	control_request_progress(job->request, row);
+	sync_job_finish_one(job);
+}
+
+static void sync_job_finish_one(SyncJob *job)
+{
 	if (--job->pending > 0)
 		return;
-	if (job->wait) {
-		JsonObject *result = json_object_new();
-		json_object_set_array_member(result, "results", g_steal_pointer(&job->results));
-		control_request_reply(job->request, protocol_result_new(result));
-	}
-	if (job->results)
-		json_array_unref(job->results);
+	JsonObject *result = json_object_new();
+	json_object_set_array_member(result, "results", g_steal_pointer(&job->results));
+	control_request_reply(job->request, protocol_result_new(result));
 	g_free(job);
+}
+
+/* The feeds' row: "ok" unless every feed failed, since one broken blog
+ * among hundreds is no reason for `sync --wait` to fail. */
+static void on_feeds_polled(const FeedPollCounts *counts, gpointer user_data)
+{
+	SyncJob *job = user_data;
+	JsonObject *row = json_object_new();
+	g_autofree char *message = counts->errors ? g_strdup_printf("%u of %u feeds failed, see tiesctl feeds",
+								   counts->errors, counts->feeds)
+						  : NULL;
+
+	json_object_set_string_member(row, "source", "feeds");
+	json_object_set_string_member(row, "result",
+				      counts->errors && counts->errors == counts->feeds ? "error" : "ok");
+	json_set_string_or_null(row, "message", message);
+	json_object_set_int_member(row, "feeds", counts->feeds);
+	json_object_set_int_member(row, "new_posts", counts->new_items);
+	json_object_set_int_member(row, "not_modified", counts->not_modified);
+	json_object_set_int_member(row, "errors", counts->errors);
+	json_object_set_int_member(row, "events", counts->events);
+	json_array_add_object_element(job->results, json_object_ref(row));
+	control_request_progress(job->request, row);
+	sync_job_finish_one(job);
 }
 
 static JsonObject *start_sync(Tiesd *tiesd, ControlRequest *request, JsonObject *args)
 {
 	JsonArray *requested = json_get_array(args, "sources");
+	/* No source named: every source and every feed (SPEC §6). */
+	gboolean everything = !requested || json_array_get_length(requested) == 0;
 	g_autoptr(GPtrArray) names = NULL;
 
-	if (requested && json_array_get_length(requested) > 0) {
+	if (!everything) {
 		names = g_ptr_array_new_with_free_func(g_free);
 		for (guint i = 0; i < json_array_get_length(requested); i++) {
 			JsonNode *node = json_array_get_element(requested, i);
@@ -536,30 +623,36 @@ static JsonObject *start_sync(Tiesd *tiesd, ControlRequest *request, JsonObject 
 		names = sources_names(tiesd->sources);
 	}
 
+	gboolean feeds = everything && store_feeds_count(tiesd->store) > 0;
 	gboolean wait = json_get_bool(args, "wait");
 	gboolean accept = json_get_bool(args, "accept");
-	JsonObject *started = json_object_new();
-	json_object_set_array_member(started, "started", json_array_from_strings(names));
-	if (names->len == 0 || !wait) {
+
+	if (!wait) {
 		for (guint i = 0; i < names->len; i++)
 			sources_sync(tiesd->sources, g_ptr_array_index(names, i), accept, NULL, NULL);
-		if (wait) {
-			json_object_unref(started);
-			started = json_object_new();
-			json_object_set_array_member(started, "results", json_array_new());
+		if (feeds) {
+			feed_poller_poll_all(tiesd->feeds, NULL, NULL, NULL);
+			g_ptr_array_add(names, g_strdup("feeds"));
 		}
+		JsonObject *started = json_object_new();
+		json_object_set_array_member(started, "started", json_array_from_strings(names));
 		return protocol_result_new(started);
 	}
-	json_object_unref(started);
+	if (names->len == 0 && !feeds) {
+		JsonObject *done = json_object_new();
+		json_object_set_array_member(done, "results", json_array_new());
+		return protocol_result_new(done);
+	}
 
 	SyncJob *job = g_new0(SyncJob, 1);
 	job->request = request;
-	job->pending = names->len;
+	job->pending = names->len + (feeds ? 1 : 0);
 	job->results = json_array_new();
-	job->wait = TRUE;
 	for (guint i = 0; i < names->len; i++)
 		sources_sync(tiesd->sources, g_ptr_array_index(names, i), accept, on_sync_done, job);
-	return NULL; /* answered by on_sync_done */
+	if (feeds)
+		feed_poller_poll_all(tiesd->feeds, NULL, on_feeds_polled, job);
+	return NULL; /* answered by sync_job_finish_one() */
 }
 
 static const struct {
@@ -571,7 +664,8 @@ static const struct {
 	{ "cadence", cmd_cadence }, { "snooze", cmd_snooze },   { "dismiss", cmd_dismiss },
 	{ "events", cmd_events },   { "nudges", cmd_nudges },   { "reload", cmd_reload },
 	{ "version", cmd_version }, { "who-at", cmd_who_at }, { "link", cmd_link },
-	{ "unlink", cmd_unlink },
+	{ "unlink", cmd_unlink }, { "feeds", cmd_feeds }, { "feeds-add", cmd_feeds_add },
+	{ "feeds-import", cmd_feeds_import }, { "feeds-export", cmd_feeds_export },
 };
 
 void commands_handle(ControlRequest *request, const char *command, JsonObject *args, gpointer user_data)

@@ -4,6 +4,7 @@
 #include "events.h"
 #include "log.h"
 #include "normalize.h"
+#include "store-feeds.h"
 
 char *events_job_change_key(gint64 contact_id, const char *org_key)
 {
@@ -33,6 +34,18 @@ guint events_record_changes(Store *store, const char *source, GPtrArray *changes
 		const char *kind = change->new_org ? "job-change" : "new-role";
 		gint64 event_id;
 		gboolean created;
+
+		/* The post that announced this move raised its event already:
+		 * one event per move, told the card's way. */
+		if (change->new_org &&
+		    (event_id = store_post_job_change_near(store, change->contact_id, now, EVENTS_SAME_MOVE_WINDOW_S))) {
+			if (store_event_set_detail(store, event_id, detail, &error))
+				log_info("source %s: %s (contact %" G_GINT64_FORMAT ", the move a post announced)", source,
+					 detail, change->contact_id);
+			else
+				log_error("cannot record a job-change event: %s", error->message);
+			continue;
+		}
 
 		if (!store_event_add(store, change->contact_id, kind, now, key, detail, &event_id, &created, &error) ||
 		    (created && !store_nudge_add(store, event_id, change->contact_id, now, NULL, &error))) {

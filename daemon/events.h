@@ -5,6 +5,10 @@
 
 #include "store.h"
 
+/* A card's job change this close to a post's announcement is that same
+ * move (feeds.h uses the same window the other way round). */
+#define EVENTS_SAME_MOVE_WINDOW_S (90 * 86400)
+
 /* Turns what a sync saw (EmploymentChange*) into job-change and new-role
  * events, each with its nudge: one per contact per move, never again once
  * raised or dismissed. Returns how many events were new. */

@@ -7,10 +7,10 @@
 
 #include "discovery.h"
 #include "duration.h"
+#include "events.h"
 #include "feed.h"
 #include "feeds.h"
 #include "log.h"
-#include "normalize.h"
 #include "opml.h"
 #include "store-feeds.h"
 
@@ -315,7 +315,7 @@ static gboolean raise_events(FeedPoller *poller, const StoreFeed *feed, gint64 c
 		/* A move already known (from a card, LinkedIn or an earlier
 		 * post) is not announced again: a 入社 post often comes months
 		 * after the card changed. */
-		if (store_job_change_near(poller->store, contact_id, at, FEEDS_SAME_MOVE_WINDOW_S)) {
+		if (store_job_change_near(poller->store, contact_id, at, EVENTS_SAME_MOVE_WINDOW_S)) {
 			log_debug("feed %s: %s is a move already known", feed->url, quoted);
 			continue;
 		}

@@ -35,9 +35,6 @@ typedef struct FeedPoller FeedPoller;
 /* A new post older than this (a feed that moved, or re-listed old posts)
  * raises no event. */
 #define FEEDS_LATE_POST_MAX_AGE_S (90 * 86400)
-/* A job-change post within this of a job change already known for the
- * contact is that same move (one event per contact per move). */
-#define FEEDS_SAME_MOVE_WINDOW_S (90 * 86400)
 /* Discovery: pages fetched at once; a failed check is retried after this. */
 #define FEEDS_DISCOVERIES_AT_ONCE 4u
 #define FEEDS_DISCOVERY_RETRY_S (7 * 86400)

@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "jobpost.h"
+#include "log.h"
 
 /* A rules file is a short list of phrases; anything far larger is a
  * mistake (a log file named by accident), not rules. */
@@ -103,12 +104,7 @@ static const char *glob_limit(const char *p, const char *end)
 
 static const char *find_in(const char *p, const char *end, const char *needle)
 {
-	gsize n = strlen(needle);
-
-	for (; p + n <= end; p++)
-		if (memcmp(p, needle, n) == 0)
-			return p;
-	return NULL;
+	return p > end ? NULL : memmem(p, (gsize)(end - p), needle, strlen(needle));
 }
 
 /* Segment K and the rest match, segment K starting within [P, LIMIT]. */
@@ -275,4 +271,18 @@ gboolean jobpost_rules_load_file(JobpostRules *rules, const char *path, GError *
 		return FALSE;
 	}
 	return jobpost_rules_load_data(rules, data, len, path, error);
+}
+
+JobpostRules *jobpost_rules_load_default(void)
+{
+	JobpostRules *rules = jobpost_rules_new();
+	g_autofree char *user = g_build_filename(g_get_user_config_dir(), "ties", "jobpost.rules", NULL);
+	const char *paths[] = { PKGDATADIR "/jobpost.rules", user };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
+		g_autoptr(GError) error = NULL;
+		if (g_file_test(paths[i], G_FILE_TEST_EXISTS) && !jobpost_rules_load_file(rules, paths[i], &error))
+			log_warning("%s", error->message);
+	}
+	return rules;
 }

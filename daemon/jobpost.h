@@ -36,6 +36,11 @@ gboolean jobpost_rules_load_file(JobpostRules *rules, const char *path, GError *
 gboolean jobpost_rules_load_data(JobpostRules *rules, const char *data, gsize len,
 				 const char *name, GError **error);
 
+/* The shipped rules (PKGDATADIR/jobpost.rules), then the user's own
+ * ($XDG_CONFIG_HOME/ties/jobpost.rules); a bad file is logged and skipped
+ * from its bad line on. */
+JobpostRules *jobpost_rules_load_default(void);
+
 /* How many rules are loaded (for logging). */
 guint jobpost_rules_count(const JobpostRules *rules);
 

@@ -27,9 +27,19 @@ static void on_server(gboolean available, gpointer user_data)
 		nudge_scheduler_kick(tiesd->nudges);
 }
 
+static void on_feeds_changed(gpointer user_data)
+{
+	Tiesd *tiesd = user_data;
+	nudge_scheduler_kick(tiesd->nudges);
+}
+
+/* New contacts may be what a feed waits for, and their web pages may
+ * name feeds. */
 static void on_sources_changed(gpointer user_data)
 {
 	Tiesd *tiesd = user_data;
+	if (tiesd->feeds)
+		feed_poller_contacts_changed(tiesd->feeds);
 	nudge_scheduler_kick(tiesd->nudges);
 }
 
@@ -91,6 +101,11 @@ gboolean tiesd_start(Tiesd *tiesd, Config *config, GError **error)
 	}
 	tiesd->sources = sources_new(tiesd->store, tiesd->http, on_sources_changed, tiesd);
 	sources_set_config(tiesd->sources, config);
+	tiesd->rules = jobpost_rules_load_default();
+	tiesd->feeds = feed_poller_new(tiesd->store, tiesd->http, tiesd->rules);
+	feed_poller_set_changed_func(tiesd->feeds, on_feeds_changed, tiesd);
+	feed_poller_set_config(tiesd->feeds, config);
+	feed_poller_contacts_changed(tiesd->feeds);
 	nudge_scheduler_kick(tiesd->nudges);
 	return TRUE;
 }
@@ -103,6 +118,7 @@ gboolean tiesd_reload(Tiesd *tiesd, GError **error)
 		return FALSE;
 	log_warnings(config);
 	sources_set_config(tiesd->sources, config);
+	feed_poller_set_config(tiesd->feeds, config);
 	nudge_scheduler_set_config(tiesd->nudges, config);
 	config_free(tiesd->config);
 	tiesd->config = config;
@@ -166,6 +182,8 @@ void tiesd_run(Tiesd *tiesd)
 void tiesd_stop(Tiesd *tiesd)
 {
 	sources_free(tiesd->sources);
+	feed_poller_free(tiesd->feeds);
+	g_clear_pointer(&tiesd->rules, jobpost_rules_free);
 	http_engine_free(tiesd->http);
 	nudge_scheduler_free(tiesd->nudges);
 	notifier_free(tiesd->notifier);

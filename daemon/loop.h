@@ -5,7 +5,9 @@
 
 #include "conf.h"
 #include "control.h"
+#include "feeds.h"
 #include "http.h"
+#include "jobpost.h"
 #include "notify.h"
 #include "nudge.h"
 #include "source.h"
@@ -23,6 +25,8 @@ typedef struct {
 	Notifier *notifier;      /* owned */
 	NudgeScheduler *nudges;  /* owned */
 	Sources *sources;        /* owned */
+	JobpostRules *rules;     /* owned: what makes a post a job change */
+	FeedPoller *feeds;       /* owned */
 	ControlServer *control;  /* owned */
 	GMainLoop *loop;         /* owned */
 	gint64 started_at;
@@ -30,7 +34,7 @@ typedef struct {
 } Tiesd;
 
 /* Opens the store, takes the socket (socket activation first, else binds
- * socket_path), starts sources and the nudge scheduler. CONFIG is taken. */
+ * socket_path), starts sources, feeds and the nudge scheduler. CONFIG is taken. */
 gboolean tiesd_start(Tiesd *tiesd, Config *config, GError **error);
 /* Runs the main loop until SIGTERM/SIGINT; tells systemd READY=1 first,
  * pings the watchdog when WATCHDOG_USEC asks for it. */

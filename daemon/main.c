@@ -23,21 +23,6 @@ static void print_json(JsonNode *node)
 	printf("%s\n", text);
 }
 
-/* The shipped phrase list, then the user's own additions. */
-static JobpostRules *load_jobpost_rules(void)
-{
-	JobpostRules *rules = jobpost_rules_new();
-	g_autofree char *user = g_build_filename(g_get_user_config_dir(), "ties", "jobpost.rules", NULL);
-	const char *paths[] = { PKGDATADIR "/jobpost.rules", user };
-
-	for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
-		g_autoptr(GError) error = NULL;
-		if (g_file_test(paths[i], G_FILE_TEST_EXISTS) && !jobpost_rules_load_file(rules, paths[i], &error))
-			log_warning("%s", error->message);
-	}
-	return rules;
-}
-
 /* `tiesd --parse=KIND FILE`: what the store would receive, as JSON. */
 static int parse_only(const char *kind, const char *path, const char *base_url)
 {
@@ -57,7 +42,7 @@ static int parse_only(const char *kind, const char *path, const char *base_url)
 	} else if (strcmp(kind, "feed") == 0) {
 		g_autofree char *data = NULL;
 		gsize len;
-		g_autoptr(JobpostRules) rules = load_jobpost_rules();
+		g_autoptr(JobpostRules) rules = jobpost_rules_load_default();
 		if (!g_file_get_contents(path, &data, &len, &error))
 			goto fail;
 		g_autoptr(FeedDocument) doc = feed_parse_full(data, len, path, base_url, NULL, rules, &error);

@@ -162,12 +162,40 @@ char *nudge_body(const StoreContact *contact, const Cadence *cadence, gint64 now
 	return g_string_free(g_steal_pointer(&body), FALSE);
 }
 
-char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge, gint64 now)
-{
-	if (g_strcmp0(nudge->kind, "silence") == 0 || !nudge->detail)
-		return nudge_body(contact, cadence, now);
+/* A title longer than this is cut, so that the body stays a glance. */
+#define TOPIC_TITLE_MAX_CHARS 40
 
-	g_autoptr(GString) body = g_string_new(nudge->detail);
+static void append_topic(GString *body, const StoreNudge *nudge, const StorePost *topic, gint64 now)
+{
+	g_autofree char *title = NULL;
+
+	if (!topic)
+		return;
+	if (topic->title && *topic->title) {
+		glong chars = g_utf8_strlen(topic->title, -1);
+		g_autofree char *cut = g_utf8_substring(topic->title, 0, MIN(chars, TOPIC_TITLE_MAX_CHARS));
+		title = g_strdup_printf("「%s%s」", cut, chars > TOPIC_TITLE_MAX_CHARS ? "…" : "");
+		/* A job change read from this very post already names it. */
+		if (nudge->detail && strstr(nudge->detail, title))
+			return;
+	}
+	g_autofree char *ago = duration_format_human(now - (topic->published ? topic->published : topic->seen_at));
+	g_string_append_printf(body, "%swrote %s %s ago", body->len ? " · " : "", title ? title : "a post", ago);
+}
+
+char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge,
+		     const StorePost *topic, gint64 now)
+{
+	g_autoptr(GString) body = NULL;
+
+	if (g_strcmp0(nudge->kind, "silence") == 0 || !nudge->detail) {
+		g_autofree char *plain = nudge_body(contact, cadence, now);
+		body = g_string_new(plain);
+		append_topic(body, nudge, topic, now);
+		return g_string_free(g_steal_pointer(&body), FALSE);
+	}
+
+	body = g_string_new(nudge->detail);
 	g_autofree char *ago = duration_format_human(now - nudge->event_at);
 	g_string_append_printf(body, " %s ago", ago);
 	if (contact->last_interaction) {
@@ -176,6 +204,7 @@ char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const 
 	} else {
 		g_string_append(body, " · no contact on record");
 	}
+	append_topic(body, nudge, topic, now);
 	return g_string_free(g_steal_pointer(&body), FALSE);
 }
 
@@ -425,8 +454,19 @@ static GArray *rank_pending(NudgeScheduler *scheduler, GPtrArray *pending, GHash
 	return candidates;
 }
 
-static const char *open_uri_of(const StoreContact *contact)
+/* The contact's post a nudge names as its topic, if one is this recent. */
+#define TOPIC_MAX_AGE_S (30 * 86400)
+
+static StorePost *topic_of(NudgeScheduler *scheduler, gint64 contact_id, gint64 now)
 {
+	return store_contact_latest_post(scheduler->store, contact_id, now - TOPIC_MAX_AGE_S);
+}
+
+/* "Open" opens the post the nudge names, else the contact's first URL. */
+static const char *open_uri_of(const StoreContact *contact, const StorePost *topic)
+{
+	if (topic && topic->link)
+		return topic->link;
 	return contact->urls->len ? g_ptr_array_index(contact->urls, 0) : NULL;
 }
 
@@ -468,11 +508,13 @@ static gint64 show_nudges(NudgeScheduler *scheduler, GHashTable *by_id, gint64 n
 		if (cap && shown_today >= cap)
 			return local_midnight_after(now);
 		Candidate *c = &g_array_index(ranked, Candidate, i);
+		g_autoptr(StorePost) topic = topic_of(scheduler, c->contact->id, now);
 		g_autofree char *summary = nudge_summary(c->contact);
-		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, now);
+		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, topic, now);
 		g_autoptr(GError) error = NULL;
 
-		if (!notifier_show(scheduler->notifier, c->nudge->id, summary, body, open_uri_of(c->contact), &error)) {
+		if (!notifier_show(scheduler->notifier, c->nudge->id, summary, body, open_uri_of(c->contact, topic),
+				   &error)) {
 			log_warning("cannot show a notification: %s; nudges stay pending", error->message);
 			return now + 60;
 		}
@@ -538,7 +580,8 @@ void nudge_scheduler_handle_action(NudgeScheduler *scheduler, gint64 nudge_id, N
 		break;
 	case NOTIFY_ACTION_OPEN: {
 		g_autoptr(StoreContact) contact = store_contact_get(scheduler->store, nudge->contact_id);
-		const char *uri = contact ? open_uri_of(contact) : NULL;
+		g_autoptr(StorePost) topic = topic_of(scheduler, nudge->contact_id, now);
+		const char *uri = contact ? open_uri_of(contact, topic) : NULL;
 		if (uri && !g_app_info_launch_default_for_uri(uri, NULL, &error))
 			log_warning("cannot open %s: %s", uri, error->message);
 		g_clear_error(&error);
@@ -568,8 +611,9 @@ JsonArray *nudge_scheduler_list(NudgeScheduler *scheduler)
 
 	for (guint i = 0; i < ranked->len; i++) {
 		Candidate *c = &g_array_index(ranked, Candidate, i);
+		g_autoptr(StorePost) topic = topic_of(scheduler, c->contact->id, now);
 		g_autofree char *summary = nudge_summary(c->contact);
-		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, now);
+		g_autofree char *body = nudge_describe(c->contact, &c->cadence, c->nudge, topic, now);
 		JsonObject *row = json_object_new();
 
 		json_object_set_int_member(row, "id", c->nudge->id);

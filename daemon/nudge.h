@@ -7,6 +7,7 @@
 #include "conf.h"
 #include "notify.h"
 #include "store.h"
+#include "store-feeds.h"
 
 /* ---- policy: pure functions, tested without a bus or a database ---- */
 
@@ -54,8 +55,11 @@ int nudge_kind_order(const char *kind);
 char *nudge_summary(const StoreContact *contact);
 char *nudge_body(const StoreContact *contact, const Cadence *cadence, gint64 now);
 /* The body for NUDGE: nudge_body() for a silence; for a job change or new
- * role "Joined X as Y 2 days ago · last contact 8 months ago". */
-char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge, gint64 now);
+ * role "Joined X as Y 2 days ago · last contact 8 months ago". TOPIC (may
+ * be NULL) is the contact's recent post, which adds
+ * " · wrote 「TITLE」 3 days ago" unless the nudge is about that post. */
+char *nudge_describe(const StoreContact *contact, const Cadence *cadence, const StoreNudge *nudge,
+		     const StorePost *topic, gint64 now);
 
 /* ---- the scheduler: raises silence events and shows nudges ---- */
 

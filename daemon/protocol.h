@@ -8,8 +8,9 @@
  * each message one line ended by "\n". JSON never holds a raw newline, so
  * the reader always knows where a message ends. */
 #define PROTOCOL_VERSION 1
-/* A request is small; a response lists up to every contact. */
-#define PROTOCOL_MAX_REQUEST (64 * 1024)
+/* A request is small but for an OPML import (a few thousand feeds); a
+ * response lists up to every contact. */
+#define PROTOCOL_MAX_REQUEST (2 * 1024 * 1024)
 #define PROTOCOL_MAX_RESPONSE (64 * 1024 * 1024)
 
 /* Error codes of a refused request. */

@@ -253,6 +253,16 @@ GPtrArray *store_feeds_all(Store *store)
 	return feeds;
 }
 
+gint64 store_feeds_count(Store *store)
+{
+	return db_query_int(store, "SELECT count(*) FROM feeds", 0);
+}
+
+gint64 store_posts_count(Store *store)
+{
+	return db_query_int(store, "SELECT count(*) FROM posts", 0);
+}
+
 GArray *store_feeds_due(Store *store, gint64 now, guint limit)
 {
 	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -550,6 +560,31 @@ gboolean store_job_change_near(Store *store, gint64 contact_id, gint64 at, gint6
 	found = sqlite3_step(stmt) == SQLITE_ROW;
 	sqlite3_reset(stmt);
 	return found;
+}
+
+gint64 store_post_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s)
+{
+	sqlite3_stmt *stmt = db_prepare(store,
+		"SELECT id FROM events WHERE contact_id = ?1 AND kind = 'job-change' AND at BETWEEN ?2 AND ?3"
+		" AND dedup_key LIKE 'job-change:' || ?1 || ':post:%' ORDER BY at DESC LIMIT 1");
+	gint64 id = 0;
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	sqlite3_bind_int64(stmt, 2, at - window_s);
+	sqlite3_bind_int64(stmt, 3, at + window_s);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	sqlite3_reset(stmt);
+	return id;
+}
+
+gboolean store_event_set_detail(Store *store, gint64 event_id, const char *detail, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE events SET detail = ?2 WHERE id = ?1");
+
+	sqlite3_bind_int64(stmt, 1, event_id);
+	db_bind_text(stmt, 2, detail);
+	return db_step_done(store, stmt, error);
 }
 
 static gboolean all_digits(const char *text)

@@ -75,6 +75,9 @@ StoreFeed *store_feed_get(Store *store, gint64 feed_id);
 StoreFeed *store_feed_by_url(Store *store, const char *url);
 /* Every feed, by id. */
 GPtrArray *store_feeds_all(Store *store);
+/* How many feeds and posts are stored. */
+gint64 store_feeds_count(Store *store);
+gint64 store_posts_count(Store *store);
 /* Ids of the feeds whose next_poll is at or before NOW, earliest first, at
  * most LIMIT of them. */
 GArray *store_feeds_due(Store *store, gint64 now, guint limit);
@@ -146,6 +149,11 @@ JsonArray *store_contact_posts(Store *store, gint64 contact_id, guint limit);
 /* TRUE when CONTACT_ID has a job-change event (from any detector,
  * dismissed ones included) within WINDOW_S of AT: that move is known. */
 gboolean store_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s);
+/* The job-change event a post raised for CONTACT_ID within WINDOW_S of
+ * AT, or 0: a card that shows the move later is that same move. */
+gint64 store_post_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s);
+/* Gives event EVENT_ID the DETAIL a card tells better than a post title. */
+gboolean store_event_set_detail(Store *store, gint64 event_id, const char *detail, GError **error);
 
 /* The contact a feed's contact hint means: a contact id, an e-mail
  * address (its identifier), a profile or blog URL (its identifier), or an

@@ -1257,6 +1257,7 @@ gboolean store_contacts_link(Store *store, gint64 kept, gint64 absorbed, GError 
 		"UPDATE events SET contact_id = ?1 WHERE contact_id = ?2",
 		"UPDATE nudges SET contact_id = ?1 WHERE contact_id = ?2",
 		"UPDATE employment SET contact_id = ?1 WHERE contact_id = ?2",
+		"UPDATE feeds SET contact_id = ?1 WHERE contact_id = ?2",
 		"DELETE FROM contacts WHERE id = ?2",
 	};
 	g_autoptr(StoreContact) gone = store_contact_get(store, absorbed);

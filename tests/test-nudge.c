@@ -453,20 +453,56 @@ static void test_describe_job_change(void)
 	nudge.kind = (char *)"job-change";
 	nudge.detail = (char *)"Joined 株式会社ABC as 部長";
 	nudge.event_at = NOW - 2 * DAY;
-	g_autofree char *body = nudge_describe(contact, &cadence, &nudge, NOW);
+	g_autofree char *body = nudge_describe(contact, &cadence, &nudge, NULL, NOW);
 	g_assert_cmpstr(body, ==, "Joined 株式会社ABC as 部長 2 days ago · last contact 8 months ago");
 
 	contact->last_interaction = 0;
-	g_autofree char *unknown = nudge_describe(contact, &cadence, &nudge, NOW);
+	g_autofree char *unknown = nudge_describe(contact, &cadence, &nudge, NULL, NOW);
 	g_assert_cmpstr(unknown, ==, "Joined 株式会社ABC as 部長 2 days ago · no contact on record");
 
 	/* a silence reads as nudge_body() */
 	contact->last_interaction = NOW - 240 * DAY;
 	nudge.kind = (char *)"silence";
 	nudge.detail = (char *)"no contact for 8 months (cadence 180d)";
-	g_autofree char *silence = nudge_describe(contact, &cadence, &nudge, NOW);
+	g_autofree char *silence = nudge_describe(contact, &cadence, &nudge, NULL, NOW);
 	g_autofree char *plain = nudge_body(contact, &cadence, NOW);
 	g_assert_cmpstr(silence, ==, plain);
+}
+
+/* SPEC §5: "… · wrote 「…」 3 days ago", once, and cut when long. */
+static void test_describe_topic(void)
+{
+	g_autoptr(Config) config = config_new_default(NULL);
+	g_autoptr(StoreContact) contact = contact_new(1, "山田 太郎");
+	StoreNudge nudge = { 0 };
+	StorePost post = { 0 };
+	Cadence cadence;
+
+	contact->org = g_strdup("株式会社ABC");
+	contact->title = g_strdup("部長");
+	contact->last_interaction = NOW - 240 * DAY;
+	nudge_cadence(config, contact, &cadence);
+	nudge.kind = (char *)"job-change";
+	nudge.detail = (char *)"Joined 株式会社ABC as 部長";
+	nudge.event_at = NOW - 2 * DAY;
+	post.title = (char *)"京都の紅葉";
+	post.published = NOW - 3 * DAY;
+	g_autofree char *body = nudge_describe(contact, &cadence, &nudge, &post, NOW);
+	g_assert_cmpstr(body, ==,
+			"Joined 株式会社ABC as 部長 2 days ago · last contact 8 months ago · wrote 「京都の紅葉」 3 days ago");
+
+	/* a job change read from the post itself does not name it twice */
+	nudge.detail = (char *)"Wrote 「京都の紅葉」";
+	g_autofree char *same = nudge_describe(contact, &cadence, &nudge, &post, NOW);
+	g_assert_null(strstr(same, "wrote"));
+
+	/* an undated post counts from when it was first seen; long titles are cut */
+	nudge.kind = (char *)"silence";
+	post.published = 0;
+	post.seen_at = NOW - 5 * DAY;
+	post.title = (char *)"An unusually long title about distributed systems and tea ceremonies";
+	g_autofree char *silence = nudge_describe(contact, &cadence, &nudge, &post, NOW);
+	g_assert_true(g_str_has_suffix(silence, " · wrote 「An unusually long title about distribute…」 5 days ago"));
 }
 
 int main(int argc, char **argv)
@@ -495,6 +531,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/nudge/text/body", test_body);
 	g_test_add_func("/nudge/text/body-no-interaction", test_body_no_interaction);
 	g_test_add_func("/nudge/text/describe-job-change", test_describe_job_change);
+	g_test_add_func("/nudge/text/describe-topic", test_describe_topic);
 	/* last: a failure here ends the run */
 	g_test_add_func("/nudge/regression/quiet-end-dst", test_quiet_end_dst);
 

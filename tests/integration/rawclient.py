@@ -46,7 +46,7 @@ def main():
                     break
     elif mode == "oversized":
         try:
-            sock.sendall(b"x" * 70000)
+            sock.sendall(b"x" * (3 * 1024 * 1024))  # beyond PROTOCOL_MAX_REQUEST (2 MiB)
         except BrokenPipeError:
             pass
         try:
