@@ -402,6 +402,64 @@ static void emit_char(Emitter *e, gunichar c)
 	e->chars++;
 }
 
+/* Emits the character at P (before END) and returns the next one. Most
+ * characters are themselves, so their bytes are copied rather than decoded
+ * and encoded again. */
+static const char *emit_utf8(Emitter *e, const char *p, const char *end)
+{
+	guchar c = *p;
+
+	if (c > 0x20 && c < 0x7F && !e->space && !emitter_full(e)) {
+		g_string_append_c(e->out, c);
+		e->chars++;
+		return p + 1;
+	}
+	gunichar u = g_utf8_get_char_validated(p, end - p);
+	if (u == (gunichar)-1 || u == (gunichar)-2) {
+		emit_char(e, 0xFFFD);
+		return p + 1;
+	}
+	const char *next = g_utf8_next_char(p);
+	if (u < 0xA0 || e->space || emitter_full(e))
+		emit_char(e, u);
+	else {
+		g_string_append_len(e->out, p, next - p);
+		e->chars++;
+	}
+	return next;
+}
+
+/* Copies the run at P of characters that stand for themselves (no
+ * markup, reference, white space, control or U+0080..U+00BF), within the
+ * emitter's limit, in one go: such runs are most of a post's text.
+ * Returns where the run ends (P when there is none). */
+static const char *emit_run(Emitter *e, const char *p, const char *end)
+{
+	const char *q = p;
+	gsize chars = 0;
+
+	if (e->space)
+		return p;
+	while (q < end && e->chars + chars < e->max) {
+		guchar c = *q;
+		if (c <= 0x20 || c == '<' || c == '&' || c == 0x7F || c == 0xC2)
+			break;
+		gsize n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+		if ((gsize)(end - q) < n)
+			break;
+		q += n;
+		chars++;
+	}
+	const char *valid_end = q;
+	if (q > p && !g_utf8_validate_len(p, q - p, &valid_end)) {
+		q = valid_end;
+		chars = g_utf8_strlen(p, q - p);
+	}
+	g_string_append_len(e->out, p, q - p);
+	e->chars += chars;
+	return q;
+}
+
 /* NULL when nothing but white space was emitted. */
 static char *emitter_finish(Emitter *e)
 {
@@ -416,8 +474,10 @@ static void emit_text(Emitter *e, const char *text, gsize len)
 {
 	const char *end = text + len;
 
-	for (const char *p = text; p < end && !emitter_full(e); p = g_utf8_next_char(p))
-		emit_char(e, g_utf8_get_char(p));
+	for (const char *p = text; p < end && !emitter_full(e);) {
+		const char *q = emit_run(e, p, end);
+		p = q > p ? q : emit_utf8(e, p, end);
+	}
 }
 
 static char *collapse_text(const char *text, gsize max_chars)
@@ -577,9 +637,8 @@ static void emit_html(Emitter *e, const char *html, gsize len)
 				continue;
 			}
 		}
-		const char *next = g_utf8_next_char(p);
-		emit_char(e, g_utf8_get_char(p));
-		p = next;
+		const char *q = emit_run(e, p, end);
+		p = q > p ? q : emit_utf8(e, p, end);
 	}
 }
 
@@ -945,6 +1004,51 @@ static void repair_reference(Repair *r, const char *p, const char *end, gsize *c
 		g_hash_table_add(r->reported, g_strdup("&"));
 	}
 	r->repaired = TRUE;
+}
+
+/* Whether repair_markup() would change TEXT: a control character XML
+ * forbids, a DOCTYPE (its entities need the careful path), or an & that
+ * starts no XML reference outside comments and CDATA. Most feeds are
+ * well-formed, and copying each twice was a tenth of a poll's time. */
+static gboolean needs_repair(const char *text, gsize len)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		guchar c = *p;
+		if ((c >= 0x20 && c != '&' && c != '<') || c == '\t' || c == '\n' || c == '\r') {
+			p++;
+		} else if (c < 0x20) {
+			return TRUE;
+		} else if (c == '<') {
+			if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
+				p = skip_past(p + 4, end, "-->");
+			else if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+				p = skip_past(p + 9, end, "]]>");
+			else if (end - p >= 9 && memcmp(p, "<!DOCTYPE", 9) == 0)
+				return TRUE;
+			else
+				p++;
+		} else if (end - p > 1 && p[1] == '#') {
+			gunichar ref;
+			gsize n = read_entity(p, end, &ref);
+			if (n == 0 || !is_xml_char(ref) || p[2] == 'X')
+				return TRUE;
+			p += n;
+		} else {
+			static const char *const predefined[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&apos;" };
+			gsize n = 0;
+			for (gsize i = 0; i < G_N_ELEMENTS(predefined) && !n; i++) {
+				gsize k = strlen(predefined[i]);
+				if ((gsize)(end - p) >= k && memcmp(p, predefined[i], k) == 0)
+					n = k;
+			}
+			if (!n)
+				return TRUE;
+			p += n;
+		}
+	}
+	return FALSE;
 }
 
 /* Makes common faults of real feeds parseable: control characters that
@@ -1670,17 +1774,22 @@ FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
 	gboolean suspect = FALSE, repaired = FALSE, wellformed = FALSE;
 	gsize text_len = 0;
 	g_autofree char *text = decode_input(data ? data : "", len, content_type, &sink, &suspect, &text_len);
-	g_autoptr(GString) xml = repair_markup(text, text_len, &sink, &repaired);
-	g_clear_pointer(&text, g_free);
+	g_autoptr(GString) repaired_text = NULL;
+	if (needs_repair(text, text_len)) {
+		repaired_text = repair_markup(text, text_len, &sink, &repaired);
+		g_clear_pointer(&text, g_free);
+	}
+	const char *xml = repaired_text ? repaired_text->str : text;
+	gsize xml_len = repaired_text ? repaired_text->len : text_len;
 
 	/* Errors of a strict pass are kept only when it is the final one. */
 	guint before = sink.errors->len;
-	xmlDoc *doc = parse_xml(xml->str, xml->len, FALSE, &sink, &wellformed);
+	xmlDoc *doc = parse_xml(xml, xml_len, FALSE, &sink, &wellformed);
 	if (!doc) {
 		g_ptr_array_set_size(sink.errors, before);
 		sink.dropped = 0;
 		gboolean ignored;
-		doc = parse_xml(xml->str, xml->len, TRUE, &sink, &ignored);
+		doc = parse_xml(xml, xml_len, TRUE, &sink, &ignored);
 		wellformed = FALSE;
 	}
 	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;

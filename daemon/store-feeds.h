@@ -14,8 +14,10 @@
  * still lists at the poll that prunes). */
 #define STORE_MAX_POSTS_PER_FEED 5000
 
-/* Characters of a post's text kept (for topics), the rest cut with "…". */
-#define STORE_POST_SUMMARY_CHARS 300
+/* Characters of a post's text kept, the rest cut with "…": a post without
+ * a title (Mastodon) is quoted by the start of its text, and nothing else
+ * reads it; more would only double what a first poll writes. */
+#define STORE_POST_SUMMARY_CHARS 100
 
 /* Where a feed came from. */
 #define FEED_ORIGIN_CONFIG "config"
