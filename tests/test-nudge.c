@@ -438,21 +438,30 @@ static void test_body_no_interaction(void)
 	g_assert_cmpstr(connected, ==, "no contact on record (known for 3 years) · cadence 180d");
 }
 
-/* SPEC §5: "Joined 株式会社ABC as 部長 2 days ago · last contact 8 months ago" */
-static void test_describe_job_change(void)
+/* 山田 太郎, 部長 at 株式会社ABC, last met 240 days ago, who joined it 2 days ago. */
+static StoreContact *yamada_joined_abc(const Config *config, Cadence *cadence, StoreNudge *nudge)
 {
-	g_autoptr(Config) config = config_new_default(NULL);
-	g_autoptr(StoreContact) contact = contact_new(1, "山田 太郎");
-	StoreNudge nudge = { 0 };
-	Cadence cadence;
+	StoreContact *contact = contact_new(1, "山田 太郎");
 
 	contact->org = g_strdup("株式会社ABC");
 	contact->title = g_strdup("部長");
 	contact->last_interaction = NOW - 240 * DAY;
-	nudge_cadence(config, contact, &cadence);
-	nudge.kind = (char *)"job-change";
-	nudge.detail = (char *)"Joined 株式会社ABC as 部長";
-	nudge.event_at = NOW - 2 * DAY;
+	nudge_cadence(config, contact, cadence);
+	*nudge = (StoreNudge){ 0 };
+	nudge->kind = (char *)"job-change";
+	nudge->detail = (char *)"Joined 株式会社ABC as 部長";
+	nudge->event_at = NOW - 2 * DAY;
+	return contact;
+}
+
+/* SPEC §5: "Joined 株式会社ABC as 部長 2 days ago · last contact 8 months ago" */
+static void test_describe_job_change(void)
+{
+	StoreNudge nudge;
+	Cadence cadence;
+	g_autoptr(Config) config = config_new_default(NULL);
+	g_autoptr(StoreContact) contact = yamada_joined_abc(config, &cadence, &nudge);
+
 	g_autofree char *body = nudge_describe(contact, &cadence, &nudge, NULL, NOW);
 	g_assert_cmpstr(body, ==, "Joined 株式会社ABC as 部長 2 days ago · last contact 8 months ago");
 
@@ -472,19 +481,12 @@ static void test_describe_job_change(void)
 /* SPEC §5: "… · wrote 「…」 3 days ago", once, and cut when long. */
 static void test_describe_topic(void)
 {
-	g_autoptr(Config) config = config_new_default(NULL);
-	g_autoptr(StoreContact) contact = contact_new(1, "山田 太郎");
-	StoreNudge nudge = { 0 };
+	StoreNudge nudge;
 	StorePost post = { 0 };
 	Cadence cadence;
+	g_autoptr(Config) config = config_new_default(NULL);
+	g_autoptr(StoreContact) contact = yamada_joined_abc(config, &cadence, &nudge);
 
-	contact->org = g_strdup("株式会社ABC");
-	contact->title = g_strdup("部長");
-	contact->last_interaction = NOW - 240 * DAY;
-	nudge_cadence(config, contact, &cadence);
-	nudge.kind = (char *)"job-change";
-	nudge.detail = (char *)"Joined 株式会社ABC as 部長";
-	nudge.event_at = NOW - 2 * DAY;
 	post.title = (char *)"京都の紅葉";
 	post.published = NOW - 3 * DAY;
 	g_autofree char *body = nudge_describe(contact, &cadence, &nudge, &post, NOW);

@@ -78,7 +78,9 @@ printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nUID:sato\r\nFN:佐藤 花子\r\nEMAIL:sato
 	> "$TEST_DIR/cards/sato.vcf"
 # The shipped job-post rules, as the user's own (nothing is installed here).
 cp "$TESTS_SRCDIR/../daemon/jobpost.rules" "$XDG_CONFIG_HOME/ties/jobpost.rules"
-write_config <<CONF
+# write_feeds_config [LINES]: the cards, 田中's feed, and LINES.
+write_feeds_config() {
+	write_config <<CONF
 [ties]
 quiet-hours = off
 max-nudges-per-day = 10
@@ -88,9 +90,11 @@ path = $TEST_DIR/cards
 [feed.tanaka]
 url = $BASE/tanaka.xml
 contact = tanaka@example.com
-[feed.broken]
-url = $BASE/broken.xml
+${1:-}
 CONF
+}
+write_feeds_config "[feed.broken]
+url = $BASE/broken.xml"
 # The desktop's bus from the start; dunst comes at the end.
 start_desktop
 # "Open" runs the default handler of http links: ours notes the URL.
@@ -169,17 +173,7 @@ is "a card's job change after the post's is the same event" "$(printf '%s\n' "$t
 is "told the card's way" "$(printf '%s\n' "$tanaka_moves" | json 'd[0]')" "Joined Globex株式会社 as CTO"
 
 # The section goes: so does its feed, the others stay.
-write_config <<CONF
-[ties]
-quiet-hours = off
-max-nudges-per-day = 10
-[source.cards]
-type = vcard
-path = $TEST_DIR/cards
-[feed.tanaka]
-url = $BASE/tanaka.xml
-contact = tanaka@example.com
-CONF
+write_feeds_config
 tiesctl reload >/dev/null
 is "a feed that left the config is gone, the others stay" \
 	"$(tiesctl --json feeds | json '",".join(sorted(f["url"].rsplit("/",1)[1] for f in d["feeds"]))')" \
