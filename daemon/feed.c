@@ -1015,6 +1015,11 @@ static gboolean needs_repair(const char *text, gsize len)
 	const char *p = text, *end = text + len;
 
 	while (p < end) {
+		/* The bytes that need a look, found a run at a time. */
+		while (p < end && (guchar)*p > '<')
+			p++;
+		if (p >= end)
+			break;
 		guchar c = *p;
 		if ((c >= 0x20 && c != '&' && c != '<') || c == '\t' || c == '\n' || c == '\r') {
 			p++;

@@ -407,12 +407,15 @@ static gboolean prune_posts(Store *store, gint64 feed_id, GError **error)
  * full texts do not bloat the database. */
 static char *clip_summary(const char *summary)
 {
-	if (!summary || strlen(summary) <= STORE_POST_SUMMARY_CHARS)
+	const char *p = summary;
+
+	if (!summary)
+		return NULL;
+	for (guint n = 0; *p && n < STORE_POST_SUMMARY_CHARS; n++)
+		p = g_utf8_next_char(p);
+	if (!*p)
 		return g_strdup(summary);
-	if (g_utf8_strlen(summary, -1) <= STORE_POST_SUMMARY_CHARS)
-		return g_strdup(summary);
-	g_autofree char *cut = g_utf8_substring(summary, 0, STORE_POST_SUMMARY_CHARS);
-	return g_strconcat(cut, "…", NULL);
+	return g_strdup_printf("%.*s…", (int)(p - summary), summary);
 }
 
 gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *items, gint64 now,
