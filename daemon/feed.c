@@ -1421,9 +1421,17 @@ static char *node_base(const xmlNode *node, const char *doc_base)
 }
 
 typedef struct {
-	const char *base_url; /* borrowed; may be NULL */
-	ErrorSink *sink;      /* borrowed */
+	const char *base_url;   /* borrowed; may be NULL */
+	ErrorSink *sink;        /* borrowed */
+	gint64 full_text_since; /* posts dated before keep SHORT_TEXT_CHARS */
+	gsize short_text_chars;
 } Reader;
+
+/* How much of the text of a post PUBLISHED then is worth extracting. */
+static gsize text_chars(const Reader *rd, gint64 published)
+{
+	return published && published < rd->full_text_since ? rd->short_text_chars : FEED_MAX_SUMMARY_CHARS;
+}
 
 /* A link written at NODE, made an absolute http(s) URL, or NULL. */
 static char *make_link(const Reader *rd, const xmlNode *node, const char *href)
@@ -1630,8 +1638,8 @@ static FeedItem *rss_item(const Reader *rd, const xmlNode *node, const JobpostRu
 	if (!desc)
 		desc = child(node, NS_DC, "description");
 	item->title = rss_text(title, FEED_MAX_TITLE_CHARS);
-	item->summary = rss_text(desc, FEED_MAX_SUMMARY_CHARS);
 	item->published = rss_item_date(node);
+	item->summary = rss_text(desc, text_chars(rd, item->published));
 	item->id = trimmed_text(guid);
 	if (!item->id)
 		item->id = attr_value(node, "about", HREF_RDF);
@@ -1660,10 +1668,11 @@ static FeedItem *atom_entry(const Reader *rd, const xmlNode *node, const Jobpost
 	item->id = trimmed_text(child(node, NS_ATOM, "id"));
 	item->title = atom_text(child(node, NS_ATOM, "title"), FEED_MAX_TITLE_CHARS);
 	item->link = atom_link(rd, node);
-	item->summary = atom_text(child(node, NS_ATOM, "summary"), FEED_MAX_SUMMARY_CHARS);
-	if (!item->summary)
-		item->summary = atom_text(child(node, NS_ATOM, "content"), FEED_MAX_SUMMARY_CHARS);
 	item->published = element_date(date ? date : child(node, NS_DC, "date"));
+	gsize chars = text_chars(rd, item->published);
+	item->summary = atom_text(child(node, NS_ATOM, "summary"), chars);
+	if (!item->summary)
+		item->summary = atom_text(child(node, NS_ATOM, "content"), chars);
 	return finish_item(item, rules) ? g_steal_pointer(&item) : NULL;
 }
 
@@ -1763,9 +1772,9 @@ static void set_not_a_feed(GError **error, const char *name, const char *what)
 		    name ? name : "", name ? ": " : "", what);
 }
 
-FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
-			      const char *base_url, const char *content_type,
-			      const JobpostRules *rules, GError **error)
+static FeedDocument *parse_document(const char *data, gsize len, const char *name, const char *base_url,
+				    const char *content_type, const JobpostRules *rules, gint64 full_text_since,
+				    gsize short_text_chars, GError **error)
 {
 	g_return_val_if_fail(data != NULL || len == 0, NULL);
 
@@ -1818,7 +1827,12 @@ FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
 	feed->format = format;
 	feed->wellformed_xml = wellformed && !suspect && !repaired;
 	feed->items = g_ptr_array_new_with_free_func((GDestroyNotify)feed_item_free);
-	Reader rd = { .base_url = base_url, .sink = &sink };
+	Reader rd = {
+		.base_url = base_url,
+		.sink = &sink,
+		.full_text_since = full_text_since,
+		.short_text_chars = short_text_chars,
+	};
 	if (format == FEED_FORMAT_ATOM10)
 		read_atom(&rd, feed, root, rules);
 	else
@@ -1827,6 +1841,20 @@ FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
 	sink_finish(&sink);
 	feed->errors = sink.errors;
 	return feed;
+}
+
+FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
+			      const char *base_url, const char *content_type,
+			      const JobpostRules *rules, GError **error)
+{
+	return parse_document(data, len, name, base_url, content_type, rules, G_MININT64, 0, error);
+}
+
+FeedDocument *feed_parse_for_poll(const char *data, gsize len, const char *base_url, const char *content_type,
+				  gint64 full_text_since, gsize short_text_chars, GError **error)
+{
+	return parse_document(data, len, NULL, base_url, content_type, NULL, full_text_since, short_text_chars,
+			      error);
 }
 
 FeedDocument *feed_parse(const char *data, gsize len, const char *base_url,

@@ -51,6 +51,13 @@ FeedDocument *feed_parse_full(const char *data, gsize len, const char *name,
 			      const char *base_url, const char *content_type,
 			      const JobpostRules *rules, GError **error);
 
+/* As feed_parse_full() for a poll: no job-change classification, and
+ * posts dated before FULL_TEXT_SINCE keep only SHORT_TEXT_CHARS characters
+ * of their text (no event will read more of it; extracting the rest was a
+ * tenth of a first poll's work). */
+FeedDocument *feed_parse_for_poll(const char *data, gsize len, const char *base_url, const char *content_type,
+				  gint64 full_text_since, gsize short_text_chars, GError **error);
+
 const char *feed_format_name(FeedFormat format);
 
 /* Reads a feed date: RFC 822/2822 (weekday optional and not checked,

@@ -625,7 +625,9 @@ static void parse_in_thread(gpointer data, gpointer user_data)
 	const char *body = g_bytes_get_data(job->body, &len);
 	g_autoptr(GError) error = NULL;
 
-	job->doc = feed_parse_full(body, len, NULL, job->base_url, job->content_type, NULL, &error);
+	/* One character more than the store keeps, so that it marks the cut. */
+	job->doc = feed_parse_for_poll(body, len, job->base_url, job->content_type, job->classify_since,
+				       STORE_POST_SUMMARY_CHARS + 1, &error);
 	if (!job->doc)
 		job->error = g_strdup(error->message);
 	for (guint i = 0; job->doc && job->rules && i < job->doc->items->len; i++) {
