@@ -30,6 +30,11 @@ static const char *const org_forms_latin[] = {
  * in normal form. Invalid UTF-8 is repaired rather than refused. */
 static char *nfkc_casefold(const char *text)
 {
+	/* ASCII is its own NFKC and folds as ASCII: most names and addresses
+	 * skip four passes through the Unicode tables. */
+	if (!text || g_str_is_ascii(text))
+		return g_ascii_strdown(text ? text : "", -1);
+
 	g_autofree char *valid = g_utf8_make_valid(text ? text : "", -1);
 	g_autofree char *nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
 	g_autofree char *folded = g_utf8_casefold(nfkc, -1);
