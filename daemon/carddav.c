@@ -13,9 +13,13 @@
  * - never a Depth 1 PROPFIND over an address book (Radicale rescans the
  *   folder for every card: N²); Depth 1 only on the home, which lists
  *   collections;
- * - the first sync reads the book's sync-token (from the home listing) and
- *   then fetches every card with one addressbook-query (fast on both
- *   servers); changes in between come again next time, never lost;
+ * - the first sync (nothing known) fetches every card with one
+ *   addressbook-query (fast on both servers) and reads no sync-token:
+ *   Radicale reads the whole book to compute one, which would nearly double
+ *   the first sync. The next sync reads the token, then lists the ETags and
+ *   compares them, so that what changed in between is not lost; any sync
+ *   with ETags known reads the token before the listing, so that changes in
+ *   between come again next time;
  * - with a stored token: nothing at all when the book's sync-token has not
  *   moved, else one sync-collection; cards it names without their data
  *   (Xandikos) are fetched with addressbook-multiget, but only a few: the
@@ -643,11 +647,16 @@ struct CarddavSync {
 	char *url;              /* owned: the account URL without user:password */
 	char *username;         /* owned, may be NULL */
 	char *password;         /* owned, wiped when freed; may be NULL */
+	guint timeout_s;        /* each request; 0 = the engine's */
 	GStrv addressbooks;     /* owned; NULL = all */
 	GHashTable *tokens;     /* owned copy: book url -> token */
 	GHashTable *etags;      /* owned copy: href -> etag */
+	CarddavCardFunc card;
 	CarddavDoneFunc done;
 	gpointer user_data;     /* borrowed */
+	/* Nothing known from before (no token, no ETag): the books are read
+	 * without their sync-tokens, which are left to the next sync. */
+	gboolean first;
 
 	CarddavResult *result;  /* owned until DONE */
 	Step step;
@@ -655,6 +664,8 @@ struct CarddavSync {
 	const char *method;     /* static string */
 	guint64 request_id;     /* 0 when none is under way */
 	MsParser *parser;       /* owned: for the request under way */
+	gboolean status_read;   /* the answer under way streams; its status was read */
+	gboolean deliver;       /* ... and it is a 207: its cards are handed over */
 	guint idle_id;          /* a failure reported from the main loop */
 	gboolean finishing;     /* DONE is running */
 
@@ -670,17 +681,6 @@ struct CarddavSync {
 	guint job_index;
 };
 
-static void card_free(gpointer data)
-{
-	CarddavCard *card = data;
-	if (!card)
-		return;
-	g_free(card->href);
-	g_free(card->etag);
-	g_free(card->data);
-	g_free(card);
-}
-
 static void book_free(gpointer data)
 {
 	CarddavBook *book = data;
@@ -689,8 +689,6 @@ static void book_free(gpointer data)
 	g_free(book->url);
 	g_free(book->name);
 	g_free(book->sync_token);
-	if (book->cards)
-		g_ptr_array_unref(book->cards);
 	if (book->unchanged)
 		g_ptr_array_unref(book->unchanged);
 	if (book->removed)
@@ -708,9 +706,9 @@ void carddav_result_free(CarddavResult *result)
 	g_free(result);
 }
 
+/* Only before any card of the book was handed over. */
 static void book_reset(CarddavBook *book)
 {
-	g_ptr_array_set_size(book->cards, 0);
 	g_ptr_array_set_size(book->unchanged, 0);
 	g_ptr_array_set_size(book->removed, 0);
 }
@@ -750,7 +748,6 @@ static BookJob *job_new(const char *url, const MsProps *props, gboolean token_re
 
 	book->url = g_strdup(url);
 	book->name = props->displayname && *props->displayname ? g_strdup(props->displayname) : last_segment(url);
-	book->cards = g_ptr_array_new_with_free_func(card_free);
 	book->unchanged = g_ptr_array_new_with_free_func(g_free);
 	book->removed = g_ptr_array_new_with_free_func(g_free);
 	job->book = book;
@@ -837,6 +834,11 @@ static gboolean on_chunk(const char *data, gsize len, gpointer user_data)
 		/* Our own limits stop the transfer; for bad XML the rest is read
 		 * (and dropped), so an error status still arrives with it. */
 		return !parser->own_error;
+	if (!sync->status_read) {
+		/* Cards in any other answer (a refused token) are not the book's. */
+		sync->deliver = http_engine_status(sync->engine, sync->request_id) == 207;
+		sync->status_read = TRUE;
+	}
 	ms_parser_feed(parser, data, len);
 	return !parser->own_error;
 }
@@ -856,10 +858,13 @@ static void submit(CarddavSync *sync, Step step, const char *method, const char 
 		http_request_set_auth(request, sync->username, sync->password ? sync->password : "");
 	http_request_set_sink(request, on_chunk, sync);
 	http_request_set_max_body(request, max_body);
+	http_request_set_timeout(request, sync->timeout_s);
 
 	ms_parser_free(sync->parser);
 	sync->parser = ms_parser_new(on_response, sync);
 	sync->step = step;
+	sync->status_read = FALSE;
+	sync->deliver = FALSE;
 	sync->method = method;
 	g_free(sync->request_url);
 	sync->request_url = g_strdup(url);
@@ -875,6 +880,14 @@ static void submit(CarddavSync *sync, Step step, const char *method, const char 
 	"<d:sync-token/><d:supported-report-set/>" \
 	"</d:prop></d:propfind>\n"
 
+/* The first sync leaves the tokens out: the URL may be an address book. */
+#define PROPFIND_DISCOVERY_NO_TOKEN \
+	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
+	"<d:propfind xmlns:d=\"DAV:\" xmlns:c=\"urn:ietf:params:xml:ns:carddav\"><d:prop>" \
+	"<d:resourcetype/><d:displayname/><d:current-user-principal/><c:addressbook-home-set/>" \
+	"<d:supported-report-set/>" \
+	"</d:prop></d:propfind>\n"
+
 #define PROPFIND_HOME \
 	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
 	"<d:propfind xmlns:d=\"DAV:\"><d:prop>" \
@@ -882,7 +895,8 @@ static void submit(CarddavSync *sync, Step step, const char *method, const char 
 	"</d:prop></d:propfind>\n"
 
 /* With a filter: Radicale computes a sync-token by reading the whole book,
- * so it is asked only of the books wanted (PROPFIND_TOKEN). */
+ * so it is asked only of the books wanted (PROPFIND_TOKEN); on the first
+ * sync, of none. */
 #define PROPFIND_HOME_NO_TOKEN \
 	"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
 	"<d:propfind xmlns:d=\"DAV:\"><d:prop>" \
@@ -908,14 +922,14 @@ static BookJob *current_job(CarddavSync *sync)
 
 static void propfind(CarddavSync *sync, Step step, const char *url, const char *depth)
 {
-	const char *body = PROPFIND_DISCOVERY;
+	const char *body = sync->first ? PROPFIND_DISCOVERY_NO_TOKEN : PROPFIND_DISCOVERY;
 
 	/* What the last Depth 0 answer said has been used by now. */
 	ms_props_clear(&sync->found);
 	g_clear_pointer(&sync->found_href, g_free);
 
 	if (step == STEP_HOME)
-		body = sync->addressbooks ? PROPFIND_HOME_NO_TOKEN : PROPFIND_HOME;
+		body = sync->addressbooks || sync->first ? PROPFIND_HOME_NO_TOKEN : PROPFIND_HOME;
 	else if (step == STEP_TOKEN)
 		body = PROPFIND_TOKEN;
 	submit(sync, step, "PROPFIND", url, depth, body, CARDDAV_MAX_PROPFIND_BYTES);
@@ -997,6 +1011,7 @@ static void start_full(CarddavSync *sync, BookJob *job)
 	/* Read before the listing: what changes in between comes again. */
 	g_free(book->sync_token);
 	book->sync_token = g_strdup(job->server_token);
+	book->token_pending = !job->token_read;
 	query(sync, job, sync->etags && g_hash_table_size(sync->etags) > 0 ? QUERY_ETAGS : QUERY_DATA);
 }
 
@@ -1019,11 +1034,14 @@ static void start_book(CarddavSync *sync, BookJob *job)
 		sync_collection(sync, job, token);
 		return;
 	}
-	if (!job->token_read) {
+	if (!job->token_read && !sync->first) {
 		/* Read before the listing: what changes in between comes again. */
 		propfind(sync, STEP_TOKEN, job->book->url, "0");
 		return;
 	}
+	/* On the first sync, the listing alone: the server's cost of a token
+	 * (Radicale reads the whole book for it) is left to the next sync,
+	 * which compares ETags after reading it. */
 	start_full(sync, job);
 }
 
@@ -1117,7 +1135,7 @@ static void start_books(CarddavSync *sync)
 
 static gboolean add_card(CarddavSync *sync, BookJob *job, const char *href, MsProps *props)
 {
-	if (job->book->cards->len >= CARDDAV_MAX_CARDS) {
+	if (job->book->cards >= CARDDAV_MAX_CARDS) {
 		ms_fail(sync->parser, "more than %u cards in %s", CARDDAV_MAX_CARDS, job->book->url);
 		return FALSE;
 	}
@@ -1128,11 +1146,11 @@ static gboolean add_card(CarddavSync *sync, BookJob *job, const char *href, MsPr
 		return FALSE;
 	}
 	job->bytes += len;
-	CarddavCard *card = g_new0(CarddavCard, 1);
-	card->href = g_strdup(href);
-	card->etag = g_strdup(props->etag);
-	card->data = g_steal_pointer(&props->data);
-	g_ptr_array_add(job->book->cards, card);
+	if (!sync->deliver)
+		return TRUE;
+	CarddavCard card = { href, props->etag, props->data };
+	job->book->cards++;
+	sync->card(job->book, &card, sync->user_data);
 	return TRUE;
 }
 
@@ -1236,7 +1254,7 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 		}
 		g_autofree char *url = resolve_url(sync->request_url, g_ptr_array_index(response->hrefs, 0));
 		if (url)
-			g_ptr_array_add(sync->jobs, job_new(url, &response->props, sync->addressbooks == NULL));
+			g_ptr_array_add(sync->jobs, job_new(url, &response->props, !sync->addressbooks && !sync->first));
 		return TRUE;
 	}
 	case STEP_SYNC:
@@ -1295,7 +1313,7 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 		/* The URL is an address book: read it, whatever the filter. */
 		g_autofree char *url = resolve_url(base, sync->found_href);
 		if (url) {
-			g_ptr_array_add(sync->jobs, job_new(url, found, TRUE));
+			g_ptr_array_add(sync->jobs, job_new(url, found, !sync->first));
 			sync->job_index = 0;
 			start_book(sync, current_job(sync));
 			return;
@@ -1363,7 +1381,8 @@ static void on_done(const HttpResponse *response, gpointer user_data)
 			sync_finish(sync);
 			return;
 		}
-		if (sync->step == STEP_SYNC && sync->direct && !response->error && status != 401 && status != 0) {
+		if ((sync->step == STEP_SYNC || sync->step == STEP_TOKEN) && sync->direct && !response->error &&
+		    status != 401 && status != 0) {
 			/* The book known from the last sync is gone, or refuses its
 			 * token: list the books, which sorts out either. */
 			sync->direct = FALSE;
@@ -1563,7 +1582,7 @@ static char *guess_home(CarddavSync *sync)
 }
 
 CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *account, const CarddavState *state,
-				CarddavDoneFunc done, gpointer user_data)
+				CarddavCardFunc card, CarddavDoneFunc done, gpointer user_data)
 {
 	CarddavSync *sync = g_new0(CarddavSync, 1);
 	g_autofree char *url_user = NULL;
@@ -1572,6 +1591,7 @@ CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *accoun
 
 	xmlInitParser();
 	sync->engine = engine;
+	sync->card = card;
 	sync->done = done;
 	sync->user_data = user_data;
 	sync->result = g_new0(CarddavResult, 1);
@@ -1580,12 +1600,14 @@ CarddavSync *carddav_sync_start(HttpEngine *engine, const CarddavAccount *accoun
 	sync->url = account->url ? clean_url(account->url, &url_user, &url_password, &why) : NULL;
 	sync->username = g_strdup(account->username ? account->username : url_user);
 	sync->password = g_strdup(account->password ? account->password : url_password);
+	sync->timeout_s = account->timeout_s;
 	if (url_password)
 		explicit_bzero(url_password, strlen(url_password));
 	if (account->addressbooks && account->addressbooks[0])
 		sync->addressbooks = g_strdupv((char **) account->addressbooks);
 	sync->tokens = copy_table(state ? state->tokens : NULL);
 	sync->etags = copy_table(state ? state->etags : NULL);
+	sync->first = g_hash_table_size(sync->tokens) == 0 && g_hash_table_size(sync->etags) == 0;
 
 	if (!sync->url) {
 		/* Not the URL itself in the message: it may hold a password. */

@@ -210,6 +210,22 @@ static gboolean set_source_interval(Config *config, void *section, const char *v
 	return set_interval(&((SourceConfig *)section)->interval_s, value, where, error);
 }
 
+/* A server slower than this is broken, not slow. */
+#define MAX_TIMEOUT_S 3600
+
+static gboolean set_source_timeout(Config *config, void *section, const char *value, const Where *where, GError **error)
+{
+	gint64 seconds;
+	if (!parse_duration_value(value, &seconds, where, error))
+		return FALSE;
+	if (seconds < 1 || seconds > MAX_TIMEOUT_S) {
+		fail(error, where, "timeout must be between 1s and %ds", MAX_TIMEOUT_S);
+		return FALSE;
+	}
+	((SourceConfig *)section)->timeout_s = seconds;
+	return TRUE;
+}
+
 static gboolean set_feed_interval(Config *config, void *section, const char *value, const Where *where, GError **error)
 {
 	return set_interval(&((FeedConfig *)section)->interval_s, value, where, error);
@@ -239,6 +255,7 @@ static const Setting settings[] = {
 	{ SECTION_SOURCE, "password-command", set_source_password_command },
 	{ SECTION_SOURCE, "addressbooks", set_source_addressbooks },
 	{ SECTION_SOURCE, "interval", set_source_interval },
+	{ SECTION_SOURCE, "timeout", set_source_timeout },
 	{ SECTION_FEED, "url", set_feed_url },
 	{ SECTION_FEED, "contact", set_feed_contact },
 	{ SECTION_FEED, "interval", set_feed_interval },

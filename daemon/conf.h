@@ -21,6 +21,7 @@ typedef struct {
 	char *password_command;
 	GStrv addressbooks;     /* carddav: the ones to read; NULL = all */
 	gint64 interval_s;
+	gint64 timeout_s;       /* carddav: each HTTP transfer; 0 = the engine's */
 	guint line;             /* where the section starts, for messages */
 } SourceConfig;
 

@@ -36,6 +36,7 @@ struct HttpRequest {
 	HttpChunkFunc sink;
 	gpointer sink_data;           /* borrowed */
 	gsize max_body_bytes;         /* 0: the engine's */
+	guint timeout_s;              /* 0: the engine's */
 	const char *invalid;          /* static text: why it cannot be sent */
 };
 
@@ -236,6 +237,13 @@ void http_request_set_max_body(HttpRequest *request, gsize max_bytes)
 	g_return_if_fail(request);
 
 	request->max_body_bytes = max_bytes;
+}
+
+void http_request_set_timeout(HttpRequest *request, guint timeout_s)
+{
+	g_return_if_fail(request);
+
+	request->timeout_s = timeout_s;
 }
 
 /* ---- URLs ---- */
@@ -754,11 +762,13 @@ static void transfer_start(Transfer *transfer)
 	HttpEngine *engine = transfer->engine;
 	gint64 now = g_get_monotonic_time();
 
+	guint timeout_s = transfer->request->timeout_s ? transfer->request->timeout_s : engine->limits.timeout_s;
+
 	if (!transfer->deadline_us)
-		transfer->deadline_us = now + (gint64) engine->limits.timeout_s * G_USEC_PER_SEC;
+		transfer->deadline_us = now + (gint64) timeout_s * G_USEC_PER_SEC;
 	gint64 left_ms = (transfer->deadline_us - now) / 1000;
 	if (left_ms <= 0) {
-		transfer_fail(transfer, "timed out after %u s", engine->limits.timeout_s);
+		transfer_fail(transfer, "timed out after %u s", timeout_s);
 		return;
 	}
 
@@ -1086,6 +1096,18 @@ gboolean http_engine_cancel(HttpEngine *engine, guint64 id)
 	transfer_free(transfer);
 	schedule_dispatch(engine);
 	return TRUE;
+}
+
+long http_engine_status(HttpEngine *engine, guint64 id)
+{
+	g_return_val_if_fail(engine, 0);
+
+	Transfer *transfer = g_hash_table_lookup(engine->transfers, &id);
+	long status = 0;
+
+	if (transfer && transfer->state == TRANSFER_RUNNING && transfer->easy)
+		curl_easy_getinfo(transfer->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status;
 }
 
 guint http_engine_active(const HttpEngine *engine)

@@ -81,6 +81,9 @@ void http_request_set_sink(HttpRequest *request, HttpChunkFunc sink, gpointer us
 /* Caps this request's body (decoded) instead of the engine's max_body_bytes;
  * 0 goes back to the engine's. */
 void http_request_set_max_body(HttpRequest *request, gsize max_bytes);
+/* The whole transfer, redirects included, may take TIMEOUT_S seconds
+ * instead of the engine's HttpLimits.timeout_s (0: the engine's). */
+void http_request_set_timeout(HttpRequest *request, guint timeout_s);
 
 /* Queues REQUEST (the engine takes it over). DONE runs exactly once, from
  * the main loop and never from inside this call: on success, on failure
@@ -91,6 +94,10 @@ guint64 http_engine_submit(HttpEngine *engine, HttpRequest *request, HttpDoneFun
 /* Stops transfer ID and frees it; its DONE will not run. Returns FALSE when
  * ID is unknown or already reported. */
 gboolean http_engine_cancel(HttpEngine *engine, guint64 id);
+/* The HTTP status of the response whose body transfer ID streams to its
+ * sink right now (from inside the sink: redirects are never streamed); 0
+ * when none streams. */
+long http_engine_status(HttpEngine *engine, guint64 id);
 /* Transfers submitted whose callback has not run yet (queued, running, or
  * awaiting delivery). */
 guint http_engine_active(const HttpEngine *engine);

@@ -35,11 +35,33 @@ typedef struct {
 	gpointer user_data;
 } Waiter;
 
+/* What the CardDAV sync under way has read so far. */
+typedef struct {
+	RecordPack *pack;   /* owned: the records of the cards read */
+	GHashTable *known;  /* owned href -> etag of the source's present records */
+	GHashTable *listed; /* owned set of KNOWN's hrefs read again (keys borrowed from KNOWN) */
+	GPtrArray *errors;  /* owned ParseError* of the broken cards */
+} CarddavRead;
+
+static void carddav_read_free(CarddavRead *read)
+{
+	if (!read)
+		return;
+	record_pack_free(read->pack);
+	g_hash_table_unref(read->listed);
+	g_hash_table_unref(read->known);
+	g_ptr_array_unref(read->errors);
+	g_free(read);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CarddavRead, carddav_read_free)
+
 typedef struct {
 	Sources *sources; /* borrowed: the owner */
 	char *name, *type, *location;
 	SourceType kind;
 	gint64 interval_s;
+	gint64 timeout_s;        /* carddav: each request; 0 = the engine's */
 	char *username;          /* carddav */
 	char *password;          /* carddav: inline or from netrc / the command; never logged */
 	char *password_command;  /* carddav */
@@ -47,6 +69,7 @@ typedef struct {
 	guint failures;          /* syncs failed in a row, for the backoff */
 	gint64 books_listed_at;  /* carddav: when the address books were last listed */
 	CarddavSync *carddav;    /* the sync under way; owned by the engine's callbacks */
+	CarddavRead *carddav_read; /* owned: what CARDDAV has read so far */
 	gint64 store_id;
 	gint64 next_run;
 	gboolean running;
@@ -88,6 +111,7 @@ static void source_free(Source *source)
 	g_array_unref(source->waiters);
 	if (source->carddav)
 		carddav_sync_cancel(source->carddav);
+	carddav_read_free(source->carddav_read);
 	if (source->password)
 		explicit_bzero(source->password, strlen(source->password));
 	g_free(source->password);
@@ -144,15 +168,82 @@ GPtrArray *sources_names(Sources *sources)
 
 /* ---- vCard files and vdirs ---- */
 
-static void add_string_array(JsonObject *fields, const char *member, const GPtrArray *values)
+/* A card's fields are written as JSON text directly, byte for byte as
+ * json-glib's generator writes the same object (the hashes stored by
+ * earlier syncs were taken of that text): building a JsonObject for every
+ * card and serialising it cost nearly as much as parsing the card. */
+static void json_text_string(GString *out, const char *s)
 {
-	json_object_set_array_member(fields, member, json_array_from_strings(values));
+	g_string_append_c(out, '"');
+	for (const char *p = s; *p; p++) {
+		switch (*p) {
+		case '"':
+		case '\\':
+			g_string_append_c(out, '\\');
+			g_string_append_c(out, *p);
+			break;
+		case '\b':
+			g_string_append(out, "\\b");
+			break;
+		case '\f':
+			g_string_append(out, "\\f");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		default:
+			/* json-glib leaves 0x1f as it is. */
+			if ((*p > 0 && *p < 0x1f) || *p == 0x7f)
+				g_string_append_printf(out, "\\u%04x", (guint) *p);
+			else
+				g_string_append_c(out, *p);
+		}
+	}
+	g_string_append_c(out, '"');
 }
 
+/* NAME needs no escaping. */
+static void json_text_name(GString *out, const char *name)
+{
+	if (out->len > 1)
+		g_string_append_c(out, ',');
+	g_string_append_c(out, '"');
+	g_string_append(out, name);
+	g_string_append(out, "\":");
+}
+
+static void json_text_member(GString *out, const char *name, const char *value)
+{
+	json_text_name(out, name);
+	if (value)
+		json_text_string(out, value);
+	else
+		g_string_append(out, "null");
+}
+
+static void json_text_list(GString *out, const char *name, const GPtrArray *values)
+{
+	json_text_name(out, name);
+	g_string_append_c(out, '[');
+	for (guint i = 0; i < values->len; i++) {
+		if (i)
+			g_string_append_c(out, ',');
+		json_text_string(out, g_ptr_array_index(values, i));
+	}
+	g_string_append_c(out, ']');
+}
+
+/* A sealed record of CARD. */
 static SourceRecord *record_from_card(VcardContact *card, const char *root)
 {
 	SourceRecord *record = source_record_new();
-	JsonObject *f = record->fields;
+	GString *f = g_string_new("{");
 
 	if (card->uid) {
 		record->key = g_strconcat("uid:", card->uid, NULL);
@@ -191,19 +282,22 @@ static SourceRecord *record_from_card(VcardContact *card, const char *root)
 	}
 	record->title = g_strdup(card->title);
 
-	json_set_string_or_null(f, "fn", record->name);
-	json_set_string_or_null(f, "org", card->org_name);
-	json_set_string_or_null(f, "unit", record->unit);
-	json_set_string_or_null(f, "title", card->title);
-	add_string_array(f, "emails", card->emails);
-	add_string_array(f, "tels", card->tels);
-	add_string_array(f, "urls", record->urls);
-	add_string_array(f, "categories", card->categories);
-	json_set_string_or_null(f, "nickname", card->nickname);
-	json_set_string_or_null(f, "bday", card->bday);
-	json_set_string_or_null(f, "note", card->note);
-	json_set_string_or_null(f, "uid", card->uid);
-	json_set_string_or_null(f, "rev", card->rev);
+	json_text_member(f, "fn", record->name);
+	json_text_member(f, "org", card->org_name);
+	json_text_member(f, "unit", record->unit);
+	json_text_member(f, "title", card->title);
+	json_text_list(f, "emails", card->emails);
+	json_text_list(f, "tels", card->tels);
+	json_text_list(f, "urls", record->urls);
+	json_text_list(f, "categories", card->categories);
+	json_text_member(f, "nickname", card->nickname);
+	json_text_member(f, "bday", card->bday);
+	json_text_member(f, "note", card->note);
+	json_text_member(f, "uid", card->uid);
+	json_text_member(f, "rev", card->rev);
+	g_string_append_c(f, '}');
+	g_clear_pointer(&record->fields, json_object_unref);
+	record->fields_text = g_string_free(f, FALSE);
 	return record;
 }
 
@@ -233,9 +327,7 @@ gboolean vcard_source_read(const char *path, GPtrArray **out_records, char **out
 
 	GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
 	for (guint i = 0; i < result->contacts->len; i++) {
-		SourceRecord *record = record_from_card(g_ptr_array_index(result->contacts, i), path);
-		source_record_seal(record);
-		g_ptr_array_add(records, record);
+		g_ptr_array_add(records, record_from_card(g_ptr_array_index(result->contacts, i), path));
 	}
 	*out_records = records;
 	*out_warnings = describe_errors(result->errors, path);
@@ -332,9 +424,10 @@ static guint import_messages(Store *store, const char *source, const GPtrArray *
 	return added;
 }
 
-/* ---- running a sync ---- *//* ---- running a sync ---- */
+/* ---- running a sync ---- */
 
 static void schedule_next(Source *source);
+static void start(Source *source);
 
 static void finish(Source *source, gboolean ok, gboolean held, const char *message, const SyncCounts *counts)
 {
@@ -366,18 +459,10 @@ static void finish(Source *source, gboolean ok, gboolean held, const char *messa
 		sources->on_changed(sources->user_data);
 }
 
-/* The common end of every kind of sync: store the records, raise the
- * events the changes call for, or hold a sync that changes too much. */
-static void apply_batch(Source *source, const SyncBatch *batch, const char *warnings);
-
-static void apply_records(Source *source, GPtrArray *records, const char *warnings)
-{
-	SyncBatch batch = { records, TRUE, NULL, NULL };
-	apply_batch(source, &batch, warnings);
-	g_ptr_array_unref(records);
-}
-
-static void apply_batch(Source *source, const SyncBatch *batch, const char *warnings)
+/* The common end of every kind of sync: store the records of PACK and
+ * what else BATCH says, raise the events the changes call for, or hold a
+ * sync that changes too much. */
+static void apply_batch(Source *source, const RecordPack *pack, const SyncBatch *batch, const char *warnings)
 {
 	Sources *sources = source->sources;
 	SyncPolicy policy = { sources->config->hold_share, HOLD_MIN_CHANGES, source->accept_next };
@@ -386,7 +471,7 @@ static void apply_batch(Source *source, const SyncBatch *batch, const char *warn
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 
 	source->accept_next = FALSE;
-	if (!store_sync_records(sources->store, source->store_id, batch, now, &policy, &outcome, &error)) {
+	if (!store_sync_pack(sources->store, source->store_id, pack, batch, now, &policy, &outcome, &error)) {
 		SyncCounts none = { 0 };
 		finish(source, FALSE, FALSE, error->message, &none);
 		return;
@@ -399,6 +484,18 @@ static void apply_batch(Source *source, const SyncBatch *batch, const char *warn
 		finish(source, TRUE, FALSE, warnings, &outcome.counts);
 	}
 	sync_outcome_clear(&outcome);
+}
+
+/* RECORDS are the whole source. */
+static void apply_records(Source *source, GPtrArray *records, const char *warnings)
+{
+	g_autoptr(RecordPack) pack = record_pack_new();
+	SyncBatch batch = { NULL, TRUE, NULL, NULL };
+
+	for (guint i = 0; i < records->len; i++)
+		record_pack_add(pack, g_ptr_array_index(records, i));
+	g_ptr_array_unref(records);
+	apply_batch(source, pack, &batch, warnings);
 }
 
 static void run_vcard(Source *source)
@@ -472,8 +569,10 @@ static void save_tokens(Store *store, gint64 source_id, const CarddavResult *res
 
 	for (guint i = 0; i < result->books->len; i++) {
 		const CarddavBook *book = g_ptr_array_index(result->books, i);
-		if (book->sync_token)
-			json_object_set_string_member(tokens, book->url, book->sync_token);
+		/* A pending token is kept as "": the book is known, its token
+		 * still to be read. */
+		if (book->sync_token || book->token_pending)
+			json_object_set_string_member(tokens, book->url, book->sync_token ? book->sync_token : "");
 	}
 	json_object_set_object_member(state, "tokens", tokens);
 	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
@@ -491,9 +590,68 @@ static const char *url_path(const char *url)
 	return path ? path : "/";
 }
 
+/* A card as it streams in: a record, packed until the sync's end. */
+static void on_carddav_card(const CarddavBook *book, const CarddavCard *card, gpointer user_data)
+{
+	CarddavRead *read = ((Source *) user_data)->carddav_read;
+	g_autoptr(VcardResult) parsed = vcard_result_new();
+	gpointer known_href;
+
+	vcard_parse_buffer(card->data, strlen(card->data), card->href, parsed);
+	while (parsed->errors->len)
+		g_ptr_array_add(read->errors, g_ptr_array_steal_index(parsed->errors, 0));
+	if (parsed->contacts->len == 0)
+		return;
+	g_autoptr(SourceRecord) record = record_from_card(g_ptr_array_index(parsed->contacts, 0), "");
+	g_free(record->key);
+	record->key = g_strdup(card->href);
+	record->etag = g_strdup(card->etag);
+	record_pack_add(read->pack, record);
+	if (g_hash_table_lookup_extended(read->known, card->href, &known_href, NULL))
+		g_hash_table_add(read->listed, known_href);
+}
+
+/* What went, per book: what a complete listing no longer shows of the hrefs
+ * known under it, else what the server said was removed. */
+static GPtrArray *removed_hrefs(const CarddavResult *result, CarddavRead *read)
+{
+	GPtrArray *removed = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint b = 0; b < result->books->len; b++) {
+		const CarddavBook *book = g_ptr_array_index(result->books, b);
+		if (!book->complete) {
+			for (guint i = 0; i < book->removed->len; i++)
+				g_ptr_array_add(removed, g_strdup(g_ptr_array_index(book->removed, i)));
+			continue;
+		}
+		for (guint i = 0; i < book->unchanged->len; i++) {
+			gpointer known_href;
+			if (g_hash_table_lookup_extended(read->known, g_ptr_array_index(book->unchanged, i), &known_href, NULL))
+				g_hash_table_add(read->listed, known_href);
+		}
+		GHashTableIter iter;
+		gpointer href;
+		const char *prefix = url_path(book->url);
+		g_hash_table_iter_init(&iter, read->known);
+		while (g_hash_table_iter_next(&iter, &href, NULL))
+			if (g_str_has_prefix(href, prefix) && !g_hash_table_contains(read->listed, href))
+				g_ptr_array_add(removed, g_strdup(href));
+	}
+	return removed;
+}
+
+static gboolean tokens_pending(const CarddavResult *result)
+{
+	for (guint b = 0; b < result->books->len; b++)
+		if (((const CarddavBook *) g_ptr_array_index(result->books, b))->token_pending)
+			return TRUE;
+	return FALSE;
+}
+
 static void on_carddav_done(CarddavResult *result, gpointer user_data)
 {
 	Source *source = user_data;
+	g_autoptr(CarddavRead) read = g_steal_pointer(&source->carddav_read);
 	SyncCounts none = { 0 };
 
 	source->carddav = NULL;
@@ -503,68 +661,29 @@ static void on_carddav_done(CarddavResult *result, gpointer user_data)
 		return;
 	}
 
-	/* Every book becomes changes: a complete listing's missing cards are
-	 * removals of the hrefs known under that book. */
-	g_autoptr(GHashTable) known = store_source_etags(source->sources->store, source->store_id);
-	g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func((GDestroyNotify)source_record_free);
-	g_autoptr(GPtrArray) removed = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) listed = g_hash_table_new(g_str_hash, g_str_equal);
-	g_autoptr(GPtrArray) errors = parse_errors_new();
-
-	for (guint b = 0; b < result->books->len; b++) {
-		CarddavBook *book = g_ptr_array_index(result->books, b);
-		for (guint i = 0; i < book->cards->len; i++) {
-			CarddavCard *card = g_ptr_array_index(book->cards, i);
-			g_autoptr(VcardResult) parsed = vcard_result_new();
-			vcard_parse_buffer(card->data, strlen(card->data), card->href, parsed);
-			while (parsed->errors->len)
-				g_ptr_array_add(errors, g_ptr_array_steal_index(parsed->errors, 0));
-			if (parsed->contacts->len == 0)
-				continue;
-			SourceRecord *record = record_from_card(g_ptr_array_index(parsed->contacts, 0), "");
-			g_free(record->key);
-			record->key = g_strdup(card->href);
-			record->etag = g_strdup(card->etag);
-			source_record_seal(record);
-			g_ptr_array_add(records, record);
-			g_clear_pointer(&card->data, g_free); /* parsed: the text is not needed again */
-			g_hash_table_add(listed, card->href);
-		}
-		if (book->complete) {
-			for (guint i = 0; book->unchanged && i < book->unchanged->len; i++)
-				g_hash_table_add(listed, g_ptr_array_index(book->unchanged, i));
-			GHashTableIter iter;
-			gpointer href;
-			const char *prefix = url_path(book->url);
-			g_hash_table_iter_init(&iter, known);
-			while (g_hash_table_iter_next(&iter, &href, NULL))
-				if (g_str_has_prefix(href, prefix) && !g_hash_table_contains(listed, href))
-					g_ptr_array_add(removed, g_strdup(href));
-		} else {
-			for (guint i = 0; book->removed && i < book->removed->len; i++)
-				g_ptr_array_add(removed, g_strdup(g_ptr_array_index(book->removed, i)));
-		}
-	}
-
-	g_autofree char *warnings = describe_errors(errors, source->location);
-	SyncBatch batch = { records, FALSE, NULL, removed };
-	gboolean had_token = g_hash_table_size(known) > 0;
-	log_debug("source %s: %u requests, %u cards, %u removed%s", source->name, result->requests, records->len,
-		  removed->len, had_token ? "" : " (first sync)");
-	apply_batch(source, &batch, warnings);
+	g_autoptr(GPtrArray) removed = removed_hrefs(result, read);
+	g_autofree char *warnings = describe_errors(read->errors, source->location);
+	SyncBatch batch = { NULL, FALSE, NULL, removed };
+	log_debug("source %s: %u requests, %u cards, %u removed%s", source->name, result->requests,
+		  record_pack_count(read->pack), removed->len, g_hash_table_size(read->known) ? "" : " (first sync)");
+	apply_batch(source, read->pack, &batch, warnings);
 	/* A held sync keeps the old tokens, so that --accept fetches it again. */
 	g_autofree char *held = store_source_held(source->sources->store, source->store_id, NULL);
-	if (source->failures == 0 && !held)
+	if (source->failures == 0 && !held) {
 		save_tokens(source->sources->store, source->store_id, result);
+		/* Tokens left to the next sync: that one, right away. */
+		if (tokens_pending(result))
+			start(source);
+	}
 	carddav_result_free(result);
 }
 
 static void start_carddav(Source *source)
 {
 	g_autoptr(GHashTable) tokens = load_tokens(source->sources->store, source->store_id);
-	g_autoptr(GHashTable) etags = store_source_etags(source->sources->store, source->store_id);
+	GHashTable *etags = store_source_etags(source->sources->store, source->store_id);
 	CarddavAccount account = { source->location, source->username, source->password,
-				   (const char *const *)source->addressbooks };
+				   (const char *const *)source->addressbooks, (guint)source->timeout_s };
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	/* A sync goes straight to the known books; once a day (and after a
 	 * restart) the books are listed again, so that new ones are found. */
@@ -576,7 +695,14 @@ static void start_carddav(Source *source)
 	/* --accept must fetch the held changes again, not an empty delta. */
 	if (source->accept_next)
 		g_hash_table_remove_all(tokens);
-	source->carddav = carddav_sync_start(source->sources->http, &account, &state, on_carddav_done, source);
+	carddav_read_free(source->carddav_read);
+	source->carddav_read = g_new0(CarddavRead, 1);
+	source->carddav_read->pack = record_pack_new();
+	source->carddav_read->known = etags;
+	source->carddav_read->listed = g_hash_table_new(g_str_hash, g_str_equal);
+	source->carddav_read->errors = parse_errors_new();
+	source->carddav = carddav_sync_start(source->sources->http, &account, &state, on_carddav_card, on_carddav_done,
+					     source);
 }
 
 static void on_password(char *password, const char *error, gpointer user_data)
@@ -702,7 +828,8 @@ static gboolean same_settings(const Source *source, const SourceConfig *config)
 	/* Credentials are compared as configured: a password that came from
 	 * netrc or a command is looked up again only when settings change. */
 	return source->kind == config->type && g_strcmp0(source->location, location) == 0 &&
-	       source->interval_s == config->interval_s && g_strcmp0(source->username, config->username) == 0 &&
+	       source->interval_s == config->interval_s && source->timeout_s == config->timeout_s &&
+	       g_strcmp0(source->username, config->username) == 0 &&
 	       g_strcmp0(source->password_command, config->password_command) == 0 &&
 	       (!config->password || g_strcmp0(source->password, config->password) == 0) &&
 	       ((!source->addressbooks && !config->addressbooks) ||
@@ -732,6 +859,7 @@ void sources_set_config(Sources *sources, const Config *config)
 		source->type = g_strdup(source_type_name(sc->type));
 		source->location = g_strdup(sc->type == SOURCE_TYPE_CARDDAV ? sc->url : sc->path);
 		source->interval_s = sc->interval_s;
+		source->timeout_s = sc->timeout_s;
 		source->username = g_strdup(sc->username);
 		source->password = g_strdup(sc->password);
 		source->password_command = g_strdup(sc->password_command);

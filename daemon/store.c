@@ -170,6 +170,16 @@ void db_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 		sqlite3_bind_null(stmt, index);
 }
 
+/* As db_bind_text(), without SQLite's copy of TEXT, which must then live
+ * until the statement has run: for the many rows of a sync. */
+static void db_bind_borrowed(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (text)
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, index);
+}
+
 void db_bind_time(sqlite3_stmt *stmt, int index, gint64 value)
 {
 	if (value)
@@ -462,103 +472,151 @@ static char *join_lines(const GPtrArray *array)
 	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
-/* The contact this record's identifiers (UID, e-mail, profile URL) already
- * belong to, or 0. */
-static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *record)
+/* ---- applying a sync ---- */
+
+/* A record's identifiers, normalised once for the lookups and the inserts. */
+typedef struct {
+	GPtrArray *emails; /* owned char* */
+	GPtrArray *urls;   /* owned char* */
+} RecordKeys;
+
+static void record_keys_init(RecordKeys *keys, const SourceRecord *record)
+{
+	keys->emails = g_ptr_array_new_full(record->emails->len, g_free);
+	for (guint i = 0; i < record->emails->len; i++)
+		g_ptr_array_add(keys->emails, normalize_email(g_ptr_array_index(record->emails, i)));
+	keys->urls = g_ptr_array_new_full(record->urls->len, g_free);
+	for (guint i = 0; i < record->urls->len; i++)
+		g_ptr_array_add(keys->urls, normalize_url(g_ptr_array_index(record->urls, i)));
+}
+
+static void record_keys_clear(RecordKeys *keys)
+{
+	g_clear_pointer(&keys->emails, g_ptr_array_unref);
+	g_clear_pointer(&keys->urls, g_ptr_array_unref);
+}
+
+/* The contact an identifier belongs to, or 0: a present one before a gone
+ * one, then the oldest. Picked here rather than by ORDER BY, which costs
+ * SQLite a sorter on every one of a sync's many lookups. */
+static gint64 contact_by_identifier(Store *store, const char *kind, const char *value)
 {
 	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
-		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
-	gint64 found = 0;
+		"SELECT i.contact_id, c.gone FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
+		" WHERE i.kind = ?1 AND i.value = ?2");
+	gint64 best = 0;
+	gboolean best_gone = TRUE;
 
-	struct {
-		const char *kind;
-		const GPtrArray *values;
-	} lists[] = { { "email", record->emails }, { "url", record->urls } };
-
-	if (record->uid) {
-		db_bind_text(stmt, 1, "uid");
-		db_bind_text(stmt, 2, record->uid);
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			found = sqlite3_column_int64(stmt, 0);
-		sqlite3_reset(stmt);
-	}
-	for (gsize l = 0; !found && l < G_N_ELEMENTS(lists); l++) {
-		for (guint i = 0; !found && i < lists[l].values->len; i++) {
-			g_autofree char *key = strcmp(lists[l].kind, "email") == 0
-						       ? normalize_email(g_ptr_array_index(lists[l].values, i))
-						       : normalize_url(g_ptr_array_index(lists[l].values, i));
-			db_bind_text(stmt, 1, lists[l].kind);
-			db_bind_text(stmt, 2, key);
-			if (sqlite3_step(stmt) == SQLITE_ROW)
-				found = sqlite3_column_int64(stmt, 0);
-			sqlite3_reset(stmt);
+	db_bind_borrowed(stmt, 1, kind);
+	db_bind_borrowed(stmt, 2, value);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		gint64 id = sqlite3_column_int64(stmt, 0);
+		gboolean gone = sqlite3_column_int(stmt, 1) != 0;
+		if (!best || (best_gone && !gone) || (gone == best_gone && id < best)) {
+			best = id;
+			best_gone = gone;
 		}
 	}
+	sqlite3_reset(stmt);
+	return best;
+}
+
+/* The contact this record's identifiers (UID, e-mail, profile URL) already
+ * belong to, or 0. */
+static gint64 find_contact_by_identifiers(Store *store, const SourceRecord *record, const RecordKeys *keys)
+{
+	gint64 found = record->uid ? contact_by_identifier(store, "uid", record->uid) : 0;
+
+	for (guint i = 0; !found && i < keys->emails->len; i++)
+		found = contact_by_identifier(store, "email", g_ptr_array_index(keys->emails, i));
+	for (guint i = 0; !found && i < keys->urls->len; i++)
+		found = contact_by_identifier(store, "url", g_ptr_array_index(keys->urls, i));
 	return found;
+}
+
+static gboolean insert_identifier(Store *store, gint64 contact_id, const char *kind, const char *value,
+				  GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store, "INSERT OR IGNORE INTO identifiers (contact_id, kind, value) VALUES (?1, ?2, ?3)");
+
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	db_bind_borrowed(stmt, 2, kind);
+	db_bind_borrowed(stmt, 3, value);
+	return db_step_done(store, stmt, error);
+}
+
+static gboolean insert_identifiers(Store *store, gint64 contact_id, const char *uid, const RecordKeys *keys,
+				   GError **error)
+{
+	if (uid && !insert_identifier(store, contact_id, "uid", uid, error))
+		return FALSE;
+	for (guint i = 0; i < keys->emails->len; i++)
+		if (!insert_identifier(store, contact_id, "email", g_ptr_array_index(keys->emails, i), error))
+			return FALSE;
+	for (guint i = 0; i < keys->urls->len; i++)
+		if (!insert_identifier(store, contact_id, "url", g_ptr_array_index(keys->urls, i), error))
+			return FALSE;
+	return TRUE;
 }
 
 static gboolean add_identifiers(Store *store, gint64 contact_id, const SourceRecord *record, GError **error)
 {
-	sqlite3_stmt *stmt = db_prepare(store, "INSERT OR IGNORE INTO identifiers (contact_id, kind, value) VALUES (?1, ?2, ?3)");
+	RecordKeys keys;
 
-	if (record->uid) {
-		sqlite3_bind_int64(stmt, 1, contact_id);
-		db_bind_text(stmt, 2, "uid");
-		db_bind_text(stmt, 3, record->uid);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-	}
-	for (guint i = 0; i < record->emails->len; i++) {
-		g_autofree char *key = normalize_email(g_ptr_array_index(record->emails, i));
-		sqlite3_bind_int64(stmt, 1, contact_id);
-		db_bind_text(stmt, 2, "email");
-		db_bind_text(stmt, 3, key);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-	}
-	for (guint i = 0; i < record->urls->len; i++) {
-		g_autofree char *key = normalize_url(g_ptr_array_index(record->urls, i));
-		sqlite3_bind_int64(stmt, 1, contact_id);
-		db_bind_text(stmt, 2, "url");
-		db_bind_text(stmt, 3, key);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-	}
-	return TRUE;
+	record_keys_init(&keys, record);
+	gboolean ok = insert_identifiers(store, contact_id, record->uid, &keys, error);
+	record_keys_clear(&keys);
+	return ok;
 }
 
-/* The contact row shows what its records say now. */
+/* The contact row shows what its records say now. NAME_KEY is the record's
+ * normalised name, or NULL to compute it. */
 static gboolean update_contact_from_record(Store *store, gint64 contact_id, const SourceRecord *record,
-					   GError **error)
+					   const char *name_key, GError **error)
 {
-	g_autofree char *name_key = normalize_name(record->name);
+	g_autofree char *own_key = name_key ? NULL : normalize_name(record->name);
 	g_autofree char *categories = join_lines(record->categories);
 	sqlite3_stmt *stmt = db_prepare(store,
 		"UPDATE contacts SET name = ?2, name_key = ?3, org = ?4, title = ?5, categories = ?6,"
 		" connected_on = coalesce(?7, connected_on), gone = 0 WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, contact_id);
-	db_bind_text(stmt, 2, record->name);
-	db_bind_text(stmt, 3, name_key);
-	db_bind_text(stmt, 4, record->org);
-	db_bind_text(stmt, 5, record->title);
-	db_bind_text(stmt, 6, categories);
+	db_bind_borrowed(stmt, 2, record->name);
+	db_bind_borrowed(stmt, 3, name_key ? name_key : own_key);
+	db_bind_borrowed(stmt, 4, record->org);
+	db_bind_borrowed(stmt, 5, record->title);
+	db_bind_borrowed(stmt, 6, categories);
 	db_bind_time(stmt, 7, record->connected_on);
 	return db_step_done(store, stmt, error);
 }
 
-static gboolean create_contact(Store *store, const SourceRecord *record, gint64 now, gint64 *out_id, GError **error)
+/* A new contact showing RECORD; NAME_KEY as for update_contact_from_record(). */
+static gboolean insert_contact(Store *store, const SourceRecord *record, const char *name_key, gint64 now,
+			       gint64 *out_id, GError **error)
 {
-	sqlite3_stmt *stmt = db_prepare(store, "INSERT INTO contacts (name, name_key, first_seen) VALUES ('', '', ?1)");
-	sqlite3_bind_int64(stmt, 1, now);
+	g_autofree char *own_key = name_key ? NULL : normalize_name(record->name);
+	g_autofree char *categories = join_lines(record->categories);
+	sqlite3_stmt *stmt = db_prepare(store,
+		"INSERT INTO contacts (name, name_key, org, title, categories, connected_on, first_seen)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+
+	db_bind_borrowed(stmt, 1, record->name);
+	db_bind_borrowed(stmt, 2, name_key ? name_key : own_key);
+	db_bind_borrowed(stmt, 3, record->org);
+	db_bind_borrowed(stmt, 4, record->title);
+	db_bind_borrowed(stmt, 5, categories);
+	db_bind_time(stmt, 6, record->connected_on);
+	sqlite3_bind_int64(stmt, 7, now);
 	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	*out_id = sqlite3_last_insert_rowid(store->db);
-	return update_contact_from_record(store, *out_id, record, error);
+	return TRUE;
 }
 
-/* Keeps the employment timeline: the same (normalised) organisation and
- * title extend the current row, anything else closes it and opens one. */
+static gboolean create_contact(Store *store, const SourceRecord *record, gint64 now, gint64 *out_id, GError **error)
+{
+	return insert_contact(store, record, NULL, now, out_id, error);
+}
+
 void employment_change_free(EmploymentChange *change)
 {
 	if (!change)
@@ -571,36 +629,36 @@ void employment_change_free(EmploymentChange *change)
 	g_free(change);
 }
 
-/* Keeps the employment timeline: the same (normalised) organisation and
- * title extend the current row, anything else closes it and opens one.
- * A move from one organisation, or title, to another is added to CHANGES. */
 /* Keeps the employment timeline per contact and source: the same
  * (normalised) organisation and title extend the latest row (reopening it
  * after a gap, such as an export without a company), anything else closes
  * it and opens one. A move from the latest organisation or title to
- * another is added to CHANGES. */
+ * another is added to CHANGES. A contact just created for RECORD (FRESH)
+ * has no timeline to look up. */
 static gboolean record_employment(Store *store, gint64 contact_id, gint64 source_id, const SourceRecord *record,
-				  gint64 now, GPtrArray *changes, GError **error)
+				  gboolean fresh, gint64 now, GPtrArray *changes, GError **error)
 {
 	g_autofree char *org_key = record->org ? normalize_org(record->org) : NULL;
-	g_autofree char *title_key = normalize_name(record->title);
 	g_autofree char *old_org = NULL, *old_org_key = NULL, *old_title = NULL;
-	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT id, org_key, org, title, current FROM employment"
-		" WHERE contact_id = ?1 AND source_id = ?2 ORDER BY current DESC, id DESC LIMIT 1");
+	sqlite3_stmt *stmt;
 	gint64 latest_id = 0;
 	gboolean latest_current = FALSE;
 
-	sqlite3_bind_int64(stmt, 1, contact_id);
-	sqlite3_bind_int64(stmt, 2, source_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		latest_id = sqlite3_column_int64(stmt, 0);
-		old_org_key = db_column_text(stmt, 1);
-		old_org = db_column_text(stmt, 2);
-		old_title = db_column_text(stmt, 3);
-		latest_current = sqlite3_column_int(stmt, 4);
+	if (!fresh) {
+		stmt = db_prepare(store,
+			"SELECT id, org_key, org, title, current FROM employment"
+			" WHERE contact_id = ?1 AND source_id = ?2 ORDER BY current DESC, id DESC LIMIT 1");
+		sqlite3_bind_int64(stmt, 1, contact_id);
+		sqlite3_bind_int64(stmt, 2, source_id);
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			latest_id = sqlite3_column_int64(stmt, 0);
+			old_org_key = db_column_text(stmt, 1);
+			old_org = db_column_text(stmt, 2);
+			old_title = db_column_text(stmt, 3);
+			latest_current = sqlite3_column_int(stmt, 4);
+		}
+		sqlite3_reset(stmt);
 	}
-	sqlite3_reset(stmt);
 
 	if (!org_key) {
 		/* No organisation now: the job ends, but no move is known yet. */
@@ -611,13 +669,16 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 		return db_step_done(store, stmt, error);
 	}
 
-	g_autofree char *old_title_key = normalize_name(old_title);
 	gboolean same_org = g_strcmp0(old_org_key, org_key) == 0;
-	if (latest_id && same_org && strcmp(title_key, old_title_key) == 0) {
-		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?2, current = 1 WHERE id = ?1");
-		sqlite3_bind_int64(stmt, 1, latest_id);
-		sqlite3_bind_int64(stmt, 2, now);
-		return db_step_done(store, stmt, error);
+	if (latest_id && same_org) {
+		g_autofree char *title_key = normalize_name(record->title);
+		g_autofree char *old_title_key = normalize_name(old_title);
+		if (strcmp(title_key, old_title_key) == 0) {
+			stmt = db_prepare(store, "UPDATE employment SET last_seen = ?2, current = 1 WHERE id = ?1");
+			sqlite3_bind_int64(stmt, 1, latest_id);
+			sqlite3_bind_int64(stmt, 2, now);
+			return db_step_done(store, stmt, error);
+		}
 	}
 	if (latest_current) {
 		stmt = db_prepare(store, "UPDATE employment SET current = 0 WHERE id = ?1");
@@ -641,10 +702,10 @@ static gboolean record_employment(Store *store, gint64 contact_id, gint64 source
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)");
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, source_id);
-	db_bind_text(stmt, 3, record->org);
-	db_bind_text(stmt, 4, org_key);
-	db_bind_text(stmt, 5, record->unit);
-	db_bind_text(stmt, 6, record->title);
+	db_bind_borrowed(stmt, 3, record->org);
+	db_bind_borrowed(stmt, 4, org_key);
+	db_bind_borrowed(stmt, 5, record->unit);
+	db_bind_borrowed(stmt, 6, record->title);
 	sqlite3_bind_int64(stmt, 7, now);
 	return db_step_done(store, stmt, error);
 }
@@ -662,34 +723,228 @@ static gboolean add_suggestion(Store *store, gint64 a, gint64 b, const char *rea
 
 /* TRUE when the contact and the record both have profile URLs and share
  * none: two people called Ken Suzuki. */
-static gboolean urls_conflict(Store *store, gint64 contact_id, const SourceRecord *record)
+static gboolean urls_conflict(Store *store, gint64 contact_id, const RecordKeys *keys)
 {
 	sqlite3_stmt *stmt;
 	gboolean contact_has = FALSE, shared = FALSE;
 
-	if (record->urls->len == 0)
+	if (keys->urls->len == 0)
 		return FALSE;
-	stmt = db_prepare(store, "SELECT value FROM identifiers WHERE contact_id = ?1 AND kind = 'url'");
+	/* "+kind": by contact (identifiers_contact); SQLite would otherwise
+	 * take the primary key by kind and read every URL of every contact. */
+	stmt = db_prepare(store, "SELECT value FROM identifiers WHERE contact_id = ?1 AND +kind = 'url'");
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		contact_has = TRUE;
-		for (guint i = 0; i < record->urls->len && !shared; i++) {
-			g_autofree char *key = normalize_url(g_ptr_array_index(record->urls, i));
-			shared = g_strcmp0(key, (const char *)sqlite3_column_text(stmt, 0)) == 0;
-		}
+		for (guint i = 0; i < keys->urls->len && !shared; i++)
+			shared = g_strcmp0(g_ptr_array_index(keys->urls, i), (const char *)sqlite3_column_text(stmt, 0)) == 0;
 	}
 	sqlite3_reset(stmt);
 	return contact_has && !shared;
 }
 
+/* ---- records held for one sync ---- */
+
+/* Records are copied one after the other into blocks of this size (a
+ * larger record gets a block of its own): no allocation per string, and no
+ * copy of everything when a buffer grows. */
+#define RECORD_PACK_BLOCK ((gsize) 64 * 1024)
+
+struct RecordPack {
+	GPtrArray *blocks; /* owned GByteArray*, filled in order, never grown past their size */
+	guint count;
+};
+
+/* A packed record: its size (guint32, itself included), then its strings
+ * (a guint32 of the length plus one, 0 for NULL, then the bytes and the
+ * NUL) in the order of PackString, its lists (a guint32 count, then the
+ * strings) emails, urls, categories, and connected_on (gint64). */
+typedef enum {
+	PACK_NAME_KEY, /* normalize_name() of the name, for the lookups by name */
+	PACK_KEY,
+	PACK_NAME,
+	PACK_UID,
+	PACK_ORG,
+	PACK_UNIT,
+	PACK_TITLE,
+	PACK_ETAG,
+	PACK_FIELDS,   /* the sealed fields */
+	PACK_N_STRINGS,
+} PackString;
+
+#define PACK_N_LISTS 3
+
+RecordPack *record_pack_new(void)
+{
+	RecordPack *pack = g_new0(RecordPack, 1);
+	pack->blocks = g_ptr_array_new_with_free_func((GDestroyNotify) g_byte_array_unref);
+	return pack;
+}
+
+void record_pack_free(RecordPack *pack)
+{
+	if (!pack)
+		return;
+	g_ptr_array_unref(pack->blocks);
+	g_free(pack);
+}
+
+guint record_pack_count(const RecordPack *pack)
+{
+	return pack->count;
+}
+
+static gsize packed_string_size(const char *s)
+{
+	return sizeof(guint32) + (s ? strlen(s) + 1 : 0);
+}
+
+static void pack_u32(GByteArray *block, guint32 value)
+{
+	g_byte_array_append(block, (const guint8 *) &value, sizeof value);
+}
+
+static void pack_string(GByteArray *block, const char *s)
+{
+	guint32 size = s ? (guint32) strlen(s) + 1 : 0;
+
+	pack_u32(block, size);
+	if (s)
+		g_byte_array_append(block, (const guint8 *) s, size);
+}
+
+void record_pack_add(RecordPack *pack, const SourceRecord *record)
+{
+	g_autofree char *fields = record->fields_text ? NULL : record_fields_json(record);
+	g_autofree char *name_key = normalize_name(record->name);
+	const char *strings[PACK_N_STRINGS] = {
+		[PACK_NAME_KEY] = name_key, [PACK_KEY] = record->key, [PACK_NAME] = record->name,
+		[PACK_UID] = record->uid, [PACK_ORG] = record->org, [PACK_UNIT] = record->unit,
+		[PACK_TITLE] = record->title, [PACK_ETAG] = record->etag,
+		[PACK_FIELDS] = fields ? fields : record->fields_text,
+	};
+	const GPtrArray *lists[PACK_N_LISTS] = { record->emails, record->urls, record->categories };
+	gsize size = sizeof(guint32) + sizeof(gint64);
+
+	for (guint i = 0; i < PACK_N_STRINGS; i++)
+		size += packed_string_size(strings[i]);
+	for (guint l = 0; l < PACK_N_LISTS; l++) {
+		size += sizeof(guint32);
+		for (guint i = 0; i < lists[l]->len; i++)
+			size += packed_string_size(g_ptr_array_index(lists[l], i));
+	}
+	g_return_if_fail(size <= G_MAXUINT32);
+
+	GByteArray *block = pack->blocks->len ? g_ptr_array_index(pack->blocks, pack->blocks->len - 1) : NULL;
+	if (!block || block->len + size > RECORD_PACK_BLOCK) {
+		block = g_byte_array_sized_new((guint) MAX(RECORD_PACK_BLOCK, size));
+		g_ptr_array_add(pack->blocks, block);
+	}
+	pack_u32(block, (guint32) size);
+	for (guint i = 0; i < PACK_N_STRINGS; i++)
+		pack_string(block, strings[i]);
+	for (guint l = 0; l < PACK_N_LISTS; l++) {
+		pack_u32(block, lists[l]->len);
+		for (guint i = 0; i < lists[l]->len; i++)
+			pack_string(block, g_ptr_array_index(lists[l], i));
+	}
+	g_byte_array_append(block, (const guint8 *) &record->connected_on, sizeof record->connected_on);
+	pack->count++;
+}
+
+typedef struct {
+	const RecordPack *pack; /* borrowed */
+	guint block;
+	gsize offset;
+} PackCursor;
+
+static guint32 unpack_u32(const guint8 **p)
+{
+	guint32 value;
+	memcpy(&value, *p, sizeof value);
+	*p += sizeof value;
+	return value;
+}
+
+static const char *unpack_string(const guint8 **p)
+{
+	guint32 size = unpack_u32(p);
+	const char *s = size ? (const char *) *p : NULL;
+	*p += size;
+	return s;
+}
+
+/* The next packed record's start, or NULL after the last. */
+static const guint8 *pack_next(PackCursor *cursor)
+{
+	while (cursor->block < cursor->pack->blocks->len) {
+		const GByteArray *block = g_ptr_array_index(cursor->pack->blocks, cursor->block);
+		if (cursor->offset < block->len) {
+			const guint8 *entry = block->data + cursor->offset;
+			guint32 size;
+			memcpy(&size, entry, sizeof size);
+			cursor->offset += size;
+			return entry;
+		}
+		cursor->block++;
+		cursor->offset = 0;
+	}
+	return NULL;
+}
+
+/* A packed record as a SourceRecord whose strings point into the pack:
+ * VIEW is read, never freed; its lists (no free function) are reused. */
+static const char *unpack_record(const guint8 *entry, SourceRecord *view)
+{
+	const guint8 *p = entry + sizeof(guint32);
+	const char *strings[PACK_N_STRINGS];
+	GPtrArray *lists[PACK_N_LISTS] = { view->emails, view->urls, view->categories };
+
+	for (guint i = 0; i < PACK_N_STRINGS; i++)
+		strings[i] = unpack_string(&p);
+	for (guint l = 0; l < PACK_N_LISTS; l++) {
+		guint32 n = unpack_u32(&p);
+		g_ptr_array_set_size(lists[l], 0);
+		for (guint32 i = 0; i < n; i++)
+			g_ptr_array_add(lists[l], (char *) unpack_string(&p));
+	}
+	memcpy(&view->connected_on, p, sizeof view->connected_on);
+	view->key = (char *) strings[PACK_KEY];
+	view->name = (char *) strings[PACK_NAME];
+	view->uid = (char *) strings[PACK_UID];
+	view->org = (char *) strings[PACK_ORG];
+	view->unit = (char *) strings[PACK_UNIT];
+	view->title = (char *) strings[PACK_TITLE];
+	view->etag = (char *) strings[PACK_ETAG];
+	view->fields_text = (char *) strings[PACK_FIELDS];
+	return strings[PACK_NAME_KEY];
+}
+
+static const char *unpack_name_key(const guint8 *entry)
+{
+	const guint8 *p = entry + sizeof(guint32);
+	return unpack_string(&p);
+}
+
+/* ---- the one transaction of a sync ---- */
+
+typedef struct {
+	Store *store;            /* borrowed */
+	gint64 source_id, now;
+	gboolean fresh_source;   /* the source had no record at all: no key to look up */
+	SyncCounts counts;
+	GPtrArray *changes;      /* owned EmploymentChange* */
+	GHashTable *name_counts; /* owned: name key (borrowed from the pack) -> records of this sync with it */
+	GHashTable *seen;        /* owned set of the keys seen (borrowed from the pack and the batch) */
+} SyncRun;
+
 /* The one contact a new record with no shared identifier joins by name:
  * the normalised name must be unique among present contacts and in this
  * sync, the contact must not have a record of this source already, and no
  * profile URL may disagree. Near misses are kept in *OUT_SUGGEST. */
-static gint64 find_contact_by_name(Store *store, gint64 source_id, const SourceRecord *record,
-				   GHashTable *batch_names, GArray *out_suggest)
+static gint64 find_contact_by_name(SyncRun *run, const char *name_key, const RecordKeys *keys, GArray *out_suggest)
 {
-	g_autofree char *name_key = normalize_name(record->name);
+	Store *store = run->store;
 	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT c.id, EXISTS (SELECT 1 FROM records r WHERE r.contact_id = c.id AND r.source_id = ?2"
 		" AND r.gone_at IS NULL) FROM contacts c WHERE c.name_key = ?1 AND c.gone = 0");
@@ -698,8 +953,8 @@ static gint64 find_contact_by_name(Store *store, gint64 source_id, const SourceR
 
 	if (!*name_key)
 		return 0;
-	db_bind_text(stmt, 1, name_key);
-	sqlite3_bind_int64(stmt, 2, source_id);
+	db_bind_borrowed(stmt, 1, name_key);
+	sqlite3_bind_int64(stmt, 2, run->source_id);
 	while (sqlite3_step(stmt) == SQLITE_ROW) {
 		gint64 id = sqlite3_column_int64(stmt, 0);
 		g_array_append_val(candidates, id);
@@ -707,91 +962,125 @@ static gint64 find_contact_by_name(Store *store, gint64 source_id, const SourceR
 	}
 	sqlite3_reset(stmt);
 
-	gboolean unique_here = GPOINTER_TO_UINT(g_hash_table_lookup(batch_names, name_key)) <= 1;
+	gboolean unique_here = GPOINTER_TO_UINT(g_hash_table_lookup(run->name_counts, name_key)) <= 1;
 	if (candidates->len == 1 && unique_here && !same_source &&
-	    !urls_conflict(store, g_array_index(candidates, gint64, 0), record))
+	    !urls_conflict(store, g_array_index(candidates, gint64, 0), keys))
 		return g_array_index(candidates, gint64, 0);
 	if (!same_source)
 		g_array_append_vals(out_suggest, candidates->data, candidates->len);
 	return 0;
 }
 
-static gboolean sync_one_record(Store *store, gint64 source_id, const SourceRecord *record, gint64 now,
-				SyncCounts *counts, GPtrArray *changes, GHashTable *batch_names, GError **error)
+/* A record seen again unchanged: only when it was seen moves. */
+static gboolean touch_record(SyncRun *run, gint64 record_id, gint64 contact_id, const char *etag, GError **error)
 {
-	g_autofree char *fields = record_fields_json(record);
-	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, fields, -1);
+	Store *store = run->store;
+	sqlite3_stmt *stmt = db_prepare(store, "UPDATE records SET last_seen = ?2, etag = coalesce(?3, etag) WHERE id = ?1");
+
+	run->counts.unchanged++;
+	sqlite3_bind_int64(stmt, 1, record_id);
+	sqlite3_bind_int64(stmt, 2, run->now);
+	db_bind_borrowed(stmt, 3, etag);
+	if (!db_step_done(store, stmt, error))
+		return FALSE;
+	stmt = db_prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	sqlite3_bind_int64(stmt, 2, run->source_id);
+	sqlite3_bind_int64(stmt, 3, run->now);
+	return db_step_done(store, stmt, error);
+}
+
+/* A record new to the source: the contact it joins (by identifier, else by
+ * name, else a new one), and its row. *OUT_FRESH: the contact is new. */
+static gboolean insert_record(SyncRun *run, const SourceRecord *record, const char *name_key, const RecordKeys *keys,
+			      const char *hash, gint64 *out_contact_id, gboolean *out_fresh, GError **error)
+{
+	Store *store = run->store;
+	g_autoptr(GArray) suggest = g_array_new(FALSE, FALSE, sizeof(gint64));
+	gint64 contact_id = find_contact_by_identifiers(store, record, keys);
+
+	if (!contact_id)
+		contact_id = find_contact_by_name(run, name_key, keys, suggest);
+	*out_fresh = contact_id == 0;
+	if (!contact_id && !insert_contact(store, record, name_key, run->now, &contact_id, error))
+		return FALSE;
+	for (guint i = 0; i < suggest->len; i++)
+		if (!add_suggestion(store, contact_id, g_array_index(suggest, gint64, i), "same name", run->now, error))
+			return FALSE;
 	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT id, contact_id, hash, gone_at FROM records WHERE source_id = ?1 AND key = ?2");
+		"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen, etag)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
+	sqlite3_bind_int64(stmt, 1, run->source_id);
+	db_bind_borrowed(stmt, 2, record->key);
+	sqlite3_bind_int64(stmt, 3, contact_id);
+	db_bind_borrowed(stmt, 4, record->fields_text);
+	db_bind_borrowed(stmt, 5, hash);
+	sqlite3_bind_int64(stmt, 6, run->now);
+	db_bind_borrowed(stmt, 7, record->etag);
+	if (!db_step_done(store, stmt, error))
+		return FALSE;
+	run->counts.added++;
+	*out_contact_id = contact_id;
+	return TRUE;
+}
+
+static gboolean update_record(SyncRun *run, gint64 record_id, const SourceRecord *record, const char *hash,
+			      gboolean was_gone, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(run->store,
+		"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL, etag = ?5 WHERE id = ?1");
+
+	sqlite3_bind_int64(stmt, 1, record_id);
+	db_bind_borrowed(stmt, 2, record->fields_text);
+	db_bind_borrowed(stmt, 3, hash);
+	sqlite3_bind_int64(stmt, 4, run->now);
+	db_bind_borrowed(stmt, 5, record->etag);
+	if (!db_step_done(run->store, stmt, error))
+		return FALSE;
+	if (was_gone)
+		run->counts.added++;
+	else
+		run->counts.updated++;
+	return TRUE;
+}
+
+/* RECORD's fields are sealed (fields_text). A record is unchanged when its
+ * fields text is: the stored hash is of that text, and comparing the text
+ * saves hashing every record of a sync that changes little. */
+static gboolean sync_one_record(SyncRun *run, const SourceRecord *record, const char *name_key, GError **error)
+{
+	Store *store = run->store;
 	gint64 record_id = 0, contact_id = 0;
-	gboolean was_gone = FALSE, same = FALSE;
+	gboolean was_gone = FALSE, same = FALSE, fresh = FALSE;
 
-	sqlite3_bind_int64(stmt, 1, source_id);
-	db_bind_text(stmt, 2, record->key);
-	if (sqlite3_step(stmt) == SQLITE_ROW) {
-		record_id = sqlite3_column_int64(stmt, 0);
-		contact_id = sqlite3_column_int64(stmt, 1);
-		same = g_strcmp0((const char *)sqlite3_column_text(stmt, 2), hash) == 0;
-		was_gone = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+	if (!run->fresh_source) {
+		sqlite3_stmt *stmt = db_prepare(store,
+			"SELECT id, contact_id, fields, gone_at FROM records WHERE source_id = ?1 AND key = ?2");
+		sqlite3_bind_int64(stmt, 1, run->source_id);
+		db_bind_borrowed(stmt, 2, record->key);
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			record_id = sqlite3_column_int64(stmt, 0);
+			contact_id = sqlite3_column_int64(stmt, 1);
+			same = g_strcmp0((const char *)sqlite3_column_text(stmt, 2), record->fields_text) == 0;
+			was_gone = sqlite3_column_type(stmt, 3) != SQLITE_NULL;
+		}
+		sqlite3_reset(stmt);
 	}
-	sqlite3_reset(stmt);
+	if (record_id && same && !was_gone)
+		return touch_record(run, record_id, contact_id, record->etag, error);
 
-	if (record_id && same && !was_gone) {
-		counts->unchanged++;
-		stmt = db_prepare(store, "UPDATE records SET last_seen = ?2, etag = coalesce(?3, etag) WHERE id = ?1");
-		sqlite3_bind_int64(stmt, 1, record_id);
-		sqlite3_bind_int64(stmt, 2, now);
-		db_bind_text(stmt, 3, record->etag);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-		stmt = db_prepare(store, "UPDATE employment SET last_seen = ?3 WHERE contact_id = ?1 AND source_id = ?2 AND current = 1");
-		sqlite3_bind_int64(stmt, 1, contact_id);
-		sqlite3_bind_int64(stmt, 2, source_id);
-		sqlite3_bind_int64(stmt, 3, now);
-		return db_step_done(store, stmt, error);
-	}
-
-	if (!record_id) {
-		g_autoptr(GArray) suggest = g_array_new(FALSE, FALSE, sizeof(gint64));
-		contact_id = find_contact_by_identifiers(store, record);
-		if (!contact_id)
-			contact_id = find_contact_by_name(store, source_id, record, batch_names, suggest);
-		if (!contact_id && !create_contact(store, record, now, &contact_id, error))
-			return FALSE;
-		for (guint i = 0; i < suggest->len; i++)
-			if (!add_suggestion(store, contact_id, g_array_index(suggest, gint64, i), "same name", now, error))
-				return FALSE;
-		stmt = db_prepare(store,
-			"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen, etag)"
-			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
-		sqlite3_bind_int64(stmt, 1, source_id);
-		db_bind_text(stmt, 2, record->key);
-		sqlite3_bind_int64(stmt, 3, contact_id);
-		db_bind_text(stmt, 4, fields);
-		db_bind_text(stmt, 5, hash);
-		sqlite3_bind_int64(stmt, 6, now);
-		db_bind_text(stmt, 7, record->etag);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-		counts->added++;
-	} else {
-		stmt = db_prepare(store,
-			"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL, etag = ?5 WHERE id = ?1");
-		sqlite3_bind_int64(stmt, 1, record_id);
-		db_bind_text(stmt, 2, fields);
-		db_bind_text(stmt, 3, hash);
-		sqlite3_bind_int64(stmt, 4, now);
-		db_bind_text(stmt, 5, record->etag);
-		if (!db_step_done(store, stmt, error))
-			return FALSE;
-		if (was_gone)
-			counts->added++;
-		else
-			counts->updated++;
-	}
-	return update_contact_from_record(store, contact_id, record, error) &&
-	       add_identifiers(store, contact_id, record, error) &&
-	       record_employment(store, contact_id, source_id, record, now, was_gone ? NULL : changes, error);
+	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, record->fields_text, -1);
+	RecordKeys keys;
+	record_keys_init(&keys, record);
+	gboolean ok = record_id ? update_record(run, record_id, record, hash, was_gone, error)
+				: insert_record(run, record, name_key, &keys, hash, &contact_id, &fresh, error);
+	/* A new contact already shows the record. */
+	ok = ok && (fresh || update_contact_from_record(store, contact_id, record, name_key, error)) &&
+	     insert_identifiers(store, contact_id, record->uid, &keys, error) &&
+	     record_employment(store, contact_id, run->source_id, record, fresh, run->now,
+			       was_gone ? NULL : run->changes, error);
+	record_keys_clear(&keys);
+	return ok;
 }
 
 void sync_outcome_clear(SyncOutcome *outcome)
@@ -809,89 +1098,120 @@ static gboolean set_held(Store *store, gint64 source_id, gint64 since, const cha
 	return db_step_done(store, stmt, error);
 }
 
-static gboolean mark_seen(Store *store, const char *key, GError **error)
+/* How often each name occurs in this sync: a name two records share is no
+ * evidence for either. */
+static GHashTable *count_names(const RecordPack *pack)
 {
-	sqlite3_stmt *stmt = db_prepare(store, "INSERT OR IGNORE INTO temp.seen_keys (key) VALUES (?1)");
-	db_bind_text(stmt, 1, key);
-	return db_step_done(store, stmt, error);
+	GHashTable *counts = g_hash_table_new(g_str_hash, g_str_equal);
+	PackCursor cursor = { pack, 0, 0 };
+	const guint8 *entry;
+
+	while ((entry = pack_next(&cursor))) {
+		const char *key = unpack_name_key(entry);
+		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key));
+		g_hash_table_insert(counts, (gpointer) key, GUINT_TO_POINTER(n + 1));
+	}
+	return counts;
 }
 
-gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *batch, gint64 now,
-			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error)
+static gboolean apply_records(SyncRun *run, const RecordPack *pack, GError **error)
 {
-	GPtrArray *records = batch->records;
-	SyncCounts counts = { 0 };
-	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
-	g_autoptr(GHashTable) batch_names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) emails = g_ptr_array_new();
+	g_autoptr(GPtrArray) urls = g_ptr_array_new();
+	g_autoptr(GPtrArray) categories = g_ptr_array_new();
+	SourceRecord view = { .emails = emails, .urls = urls, .categories = categories };
+	PackCursor cursor = { pack, 0, 0 };
+	const guint8 *entry;
+
+	while ((entry = pack_next(&cursor))) {
+		const char *name_key = unpack_record(entry, &view);
+		if (!g_hash_table_add(run->seen, view.key)) {
+			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
+				    run->source_id, view.key);
+			continue;
+		}
+		if (!sync_one_record(run, &view, name_key, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The records of BATCH that went: the ones not seen when it is complete,
+ * else the ones it names. */
+static gboolean mark_gone(SyncRun *run, const SyncBatch *batch, GError **error)
+{
+	Store *store = run->store;
 	sqlite3_stmt *stmt;
 
-	/* How often each name occurs in this sync: a name two records share
-	 * is no evidence for either. */
-	for (guint i = 0; i < records->len; i++) {
-		char *key = normalize_name(((SourceRecord *)g_ptr_array_index(records, i))->name);
-		guint n = GPOINTER_TO_UINT(g_hash_table_lookup(batch_names, key));
-		g_hash_table_replace(batch_names, key, GUINT_TO_POINTER(n + 1));
+	if (batch->complete) {
+		g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(gint64));
+		for (guint i = 0; batch->unchanged_keys && i < batch->unchanged_keys->len; i++) {
+			g_hash_table_add(run->seen, g_ptr_array_index(batch->unchanged_keys, i));
+			run->counts.unchanged++;
+		}
+		stmt = db_prepare(store, "SELECT id, key FROM records WHERE source_id = ?1 AND gone_at IS NULL");
+		sqlite3_bind_int64(stmt, 1, run->source_id);
+		while (sqlite3_step(stmt) == SQLITE_ROW) {
+			gint64 id = sqlite3_column_int64(stmt, 0);
+			if (!g_hash_table_contains(run->seen, sqlite3_column_text(stmt, 1)))
+				g_array_append_val(gone, id);
+		}
+		sqlite3_reset(stmt);
+		for (guint i = 0; i < gone->len; i++) {
+			stmt = db_prepare(store, "UPDATE records SET gone_at = ?2 WHERE id = ?1");
+			sqlite3_bind_int64(stmt, 1, g_array_index(gone, gint64, i));
+			sqlite3_bind_int64(stmt, 2, run->now);
+			if (!db_step_done(store, stmt, error))
+				return FALSE;
+		}
+		run->counts.gone = gone->len;
+		return TRUE;
 	}
+	for (guint i = 0; batch->removed_keys && i < batch->removed_keys->len; i++) {
+		stmt = db_prepare(store,
+			"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND key = ?3 AND gone_at IS NULL");
+		sqlite3_bind_int64(stmt, 1, run->source_id);
+		sqlite3_bind_int64(stmt, 2, run->now);
+		db_bind_text(stmt, 3, g_ptr_array_index(batch->removed_keys, i));
+		if (!db_step_done(store, stmt, error))
+			return FALSE;
+		run->counts.gone += sqlite3_changes(store->db);
+	}
+	return TRUE;
+}
+
+gboolean store_sync_pack(Store *store, gint64 source_id, const RecordPack *pack, const SyncBatch *batch, gint64 now,
+			 const SyncPolicy *policy, SyncOutcome *outcome, GError **error)
+{
+	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
+	g_autoptr(GHashTable) name_counts = count_names(pack);
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	SyncRun run = { store, source_id, now, FALSE, { 0 }, changes, name_counts, seen };
+	sqlite3_stmt *stmt;
 
 	memset(outcome, 0, sizeof *outcome);
 	if (!db_exec(store, "BEGIN IMMEDIATE", error))
 		return FALSE;
-	if (!db_exec(store, "CREATE TEMP TABLE IF NOT EXISTS seen_keys (key TEXT PRIMARY KEY); DELETE FROM seen_keys;", error))
-		goto fail;
 
 	stmt = db_prepare(store, "SELECT baseline_done, (SELECT count(*) FROM records r WHERE r.source_id = s.id"
-			      " AND r.gone_at IS NULL) FROM sources s WHERE id = ?1");
+			      " AND r.gone_at IS NULL), NOT EXISTS (SELECT 1 FROM records r WHERE r.source_id = s.id)"
+			      " FROM sources s WHERE id = ?1");
 	sqlite3_bind_int64(stmt, 1, source_id);
 	gboolean baseline_done = FALSE;
 	gint64 present = 0;
 	if (sqlite3_step(stmt) == SQLITE_ROW) {
 		baseline_done = sqlite3_column_int(stmt, 0);
 		present = sqlite3_column_int64(stmt, 1);
+		run.fresh_source = sqlite3_column_int(stmt, 2);
 	}
 	sqlite3_reset(stmt);
 
-	for (guint i = 0; i < records->len; i++) {
-		const SourceRecord *record = g_ptr_array_index(records, i);
-		if (!mark_seen(store, record->key, error))
-			goto fail;
-		if (sqlite3_changes(store->db) == 0) {
-			log_warning("source %" G_GINT64_FORMAT ": two records share the key %s, ignoring the second",
-				    source_id, record->key);
-			continue;
-		}
-		if (!sync_one_record(store, source_id, record, now, &counts, changes, batch_names, error))
-			goto fail;
-	}
-
-	if (batch->complete) {
-		for (guint i = 0; batch->unchanged_keys && i < batch->unchanged_keys->len; i++) {
-			if (!mark_seen(store, g_ptr_array_index(batch->unchanged_keys, i), error))
-				goto fail;
-			counts.unchanged++;
-		}
-		stmt = db_prepare(store,
-			"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND gone_at IS NULL"
-			" AND key NOT IN (SELECT key FROM temp.seen_keys)");
-		sqlite3_bind_int64(stmt, 1, source_id);
-		sqlite3_bind_int64(stmt, 2, now);
-		if (!db_step_done(store, stmt, error))
-			goto fail;
-		counts.gone = sqlite3_changes(store->db);
-	} else {
-		for (guint i = 0; batch->removed_keys && i < batch->removed_keys->len; i++) {
-			stmt = db_prepare(store,
-				"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND key = ?3 AND gone_at IS NULL");
-			sqlite3_bind_int64(stmt, 1, source_id);
-			sqlite3_bind_int64(stmt, 2, now);
-			db_bind_text(stmt, 3, g_ptr_array_index(batch->removed_keys, i));
-			if (!db_step_done(store, stmt, error))
-				goto fail;
-			counts.gone += sqlite3_changes(store->db);
-		}
-	}
+	if (!apply_records(&run, pack, error) || !mark_gone(&run, batch, error))
+		goto fail;
 
 	/* A server glitch (an empty or rewritten address book) must not delete
 	 * history or raise a storm of events: such a sync is held. */
+	SyncCounts counts = run.counts;
 	guint touched = counts.updated + counts.gone;
 	if (policy && !policy->accept && baseline_done && present > 0 && touched >= policy->hold_min &&
 	    (double)touched / (double)present > policy->hold_share) {
@@ -907,13 +1227,13 @@ gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *bat
 		return TRUE;
 	}
 
+	/* Contacts whose gone flag is right already are not written again. */
 	if (!db_exec(store,
-		  "UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id"
-		  " AND r.gone_at IS NULL) WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id);"
+		  "UPDATE contacts SET gone = NOT gone WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id)"
+		  " AND gone = EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id AND r.gone_at IS NULL);"
 		  "UPDATE employment SET current = 0 WHERE current = 1 AND NOT EXISTS (SELECT 1 FROM records r"
 		  " WHERE r.contact_id = employment.contact_id AND r.source_id = employment.source_id"
-		  " AND r.gone_at IS NULL);"
-		  "DELETE FROM temp.seen_keys;",
+		  " AND r.gone_at IS NULL);",
 		  error) ||
 	    !set_held(store, source_id, 0, NULL, error))
 		goto fail;
@@ -928,6 +1248,16 @@ gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *bat
 fail:
 	db_exec(store, "ROLLBACK", NULL);
 	return FALSE;
+}
+
+gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *batch, gint64 now,
+			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error)
+{
+	g_autoptr(RecordPack) pack = record_pack_new();
+
+	for (guint i = 0; i < batch->records->len; i++)
+		record_pack_add(pack, g_ptr_array_index(batch->records, i));
+	return store_sync_pack(store, source_id, pack, batch, now, policy, outcome, error);
 }
 
 GHashTable *store_source_etags(Store *store, gint64 source_id)
@@ -1009,11 +1339,14 @@ void store_contact_free(StoreContact *contact)
 	g_free(contact);
 }
 
+/* "+kind" makes SQLite find the identifiers by contact (identifiers_contact):
+ * by kind (the primary key), which it would pick, each row of the listing
+ * reads every e-mail address of every contact. */
 #define CONTACT_COLUMNS                                                                                   \
 	"SELECT c.id, c.name, c.org, c.title, c.categories, c.cadence_s, c.tier, c.first_seen,"          \
 	" c.connected_on, c.snoozed_until, c.gone, (SELECT max(at) FROM interactions i WHERE i.contact_id = c.id)," \
-	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND d.kind = 'email'),"  \
-	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND d.kind = 'url')"     \
+	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND +d.kind = 'email')," \
+	" (SELECT group_concat(value, char(10)) FROM identifiers d WHERE d.contact_id = c.id AND +d.kind = 'url')"    \
 	" FROM contacts c"
 
 static void split_lines_into(GPtrArray *array, const unsigned char *text)
@@ -1244,7 +1577,7 @@ static gboolean refresh_contact(Store *store, gint64 contact_id, GError **error)
 	for (guint i = 0; i < records->len; i++)
 		if (!add_identifiers(store, contact_id, g_ptr_array_index(records, i), error))
 			return FALSE;
-	if (records->len && !update_contact_from_record(store, contact_id, g_ptr_array_index(records, 0), error))
+	if (records->len && !update_contact_from_record(store, contact_id, g_ptr_array_index(records, 0), NULL, error))
 		return FALSE;
 	return TRUE;
 }
@@ -1415,17 +1748,7 @@ gboolean store_interaction_import(Store *store, gint64 contact_id, gint64 at, co
 
 gint64 store_contact_by_identifier(Store *store, const char *kind, const char *value)
 {
-	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT i.contact_id FROM identifiers i JOIN contacts c ON c.id = i.contact_id"
-		" WHERE i.kind = ?1 AND i.value = ?2 ORDER BY c.gone, i.contact_id LIMIT 1");
-	gint64 id = 0;
-
-	db_bind_text(stmt, 1, kind);
-	db_bind_text(stmt, 2, value);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		id = sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	return id;
+	return contact_by_identifier(store, kind, value);
 }
 
 JsonArray *store_contact_interactions(Store *store, gint64 contact_id)

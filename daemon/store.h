@@ -106,6 +106,22 @@ typedef struct {
 gboolean store_sync_records(Store *store, gint64 source_id, const SyncBatch *batch, gint64 now,
 			    const SyncPolicy *policy, SyncOutcome *outcome, GError **error);
 
+/* The records of one sync, held compactly (about half the memory of
+ * SourceRecords, no allocation per record) until its one transaction: a
+ * source that reads its records as they stream in keeps no more. */
+typedef struct RecordPack RecordPack;
+
+RecordPack *record_pack_new(void);
+void record_pack_free(RecordPack *pack);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(RecordPack, record_pack_free)
+/* Copies RECORD (sealed or not) into PACK. */
+void record_pack_add(RecordPack *pack, const SourceRecord *record);
+guint record_pack_count(const RecordPack *pack);
+
+/* store_sync_records() with the records of PACK; BATCH->records is not read. */
+gboolean store_sync_pack(Store *store, gint64 source_id, const RecordPack *pack, const SyncBatch *batch, gint64 now,
+			 const SyncPolicy *policy, SyncOutcome *outcome, GError **error);
+
 /* href -> etag of the source's present records (CardDAV), new table. */
 GHashTable *store_source_etags(Store *store, gint64 source_id);
 /* A source's own state between syncs (CardDAV sync tokens), as text. */

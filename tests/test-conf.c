@@ -355,6 +355,7 @@ static const BadCase bad_cases[] = {
 	{ "negative-duration", "[ties]\ncadence = -5d\n", 2, "cadence", "invalid duration" },
 	{ "bad-tier-duration", "[tiers]\nclose = monthly\n", 2, "close", "invalid duration \"monthly\"" },
 	{ "bad-interval", "[source.a]\ntype = vcard\npath = /x\ninterval = 0s\n", 4, "interval", "at least" },
+	{ "bad-timeout", "[source.a]\ntype = carddav\nurl = https://x.example/\ntimeout = 2h\n", 4, "timeout", "between 1s and" },
 	{ "bad-quiet-hours-hour", "[ties]\nquiet-hours = 25:00-09:00\n", 2, "quiet-hours", "expected HH:MM-HH:MM or off" },
 	{ "bad-quiet-hours-minute", "[ties]\nquiet-hours = 21:60-09:00\n", 2, "quiet-hours", "expected HH:MM-HH:MM or off" },
 	{ "bad-quiet-hours-one", "[ties]\nquiet-hours = 21:00\n", 2, "quiet-hours", "expected HH:MM-HH:MM or off" },

@@ -801,6 +801,8 @@ typedef struct {
 	HttpEngine *engine;
 	guint64 cancel_id;      /* cancelled from inside the sink */
 	Result *submitted;      /* submitted from inside the sink */
+	guint64 id;             /* of the transfer, to read its status from inside the sink */
+	long status;            /* as read there */
 } Sink;
 
 static gboolean on_chunk(const char *data, gsize len, gpointer user_data)
@@ -809,6 +811,8 @@ static gboolean on_chunk(const char *data, gsize len, gpointer user_data)
 
 	sink->calls++;
 	g_string_append_len(sink->data, data, len);
+	if (sink->id)
+		sink->status = http_engine_status(sink->engine, sink->id);
 	if (sink->cancel_id) {
 		g_assert_true(http_engine_cancel(sink->engine, sink->cancel_id));
 		g_autofree char *url = py_url("/ok");
@@ -842,12 +846,32 @@ static void test_sink(void)
 	g_assert_cmpstr(refused.error, ==, "aborted by the receiver of the body");
 	g_assert_cmpuint(refusing.calls, ==, 1);
 
-	/* Only the final body reaches the sink, not the redirect's. */
+	/* Only the final body reaches the sink, not the redirect's; its status
+	 * can be read from there. */
 	request = http_request_new("GET", redirected);
 	http_request_set_sink(request, on_chunk, &after);
-	fetch(engine, request, &moved);
+	after.engine = engine;
+	after.id = submit(engine, request, &moved);
+	run_until_done();
+	g_assert_true(moved.done);
 	g_assert_null(moved.error);
 	g_assert_cmpstr(after.data->str, ==, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	g_assert_cmpint(after.status, ==, 200);
+	g_assert_cmpint(http_engine_status(engine, after.id), ==, 0);
+
+	/* An error's body streams too, with its status. */
+	g_autofree char *forbidden = py_url("/status/403");
+	Sink denied = { g_string_new(NULL), .engine = engine };
+	Result refused_403 = { 0 };
+	request = http_request_new("GET", forbidden);
+	http_request_set_sink(request, on_chunk, &denied);
+	denied.id = submit(engine, request, &refused_403);
+	run_until_done();
+	g_assert_cmpint(refused_403.status, ==, 403);
+	g_assert_cmpstr(denied.data->str, ==, "status 403\n");
+	g_assert_cmpint(denied.status, ==, 403);
+	g_string_free(denied.data, TRUE);
+	result_clear(&refused_403);
 
 	g_string_free(whole.data, TRUE);
 	g_string_free(refusing.data, TRUE);

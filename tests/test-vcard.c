@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "protocol.h"
+#include "source.h"
 #include "vcard.h"
 
 /* --- helpers ------------------------------------------------------------- */
@@ -121,6 +123,65 @@ static void assert_error(const VcardResult *result, guint i, const char *file_su
 
 /* --- 1. the whole corpus ---------------------------------------------------- */
 
+/* A card's fields as json-glib writes them: how the sources layer wrote
+ * them before writing the text itself, and what the hashes stored by
+ * earlier syncs were taken of. */
+static char *fields_by_json_glib(const VcardContact *c)
+{
+	g_autoptr(JsonObject) f = json_object_new();
+	g_autoptr(GPtrArray) urls = g_ptr_array_new();
+	g_autofree char *unit = NULL;
+	const char *name = c->fn && *c->fn ? c->fn : c->org_name ? c->org_name
+			 : c->emails->len ? g_ptr_array_index(c->emails, 0) : "(no name)";
+	const char *lists[] = { "emails", "tels", "urls", "categories" };
+	const GPtrArray *values[] = { c->emails, c->tels, urls, c->categories };
+	const char *after[] = { "nickname", c->nickname, "bday", c->bday, "note", c->note, "uid", c->uid,
+				"rev", c->rev };
+
+	for (guint i = 0; i < c->urls->len; i++)
+		g_ptr_array_add(urls, g_ptr_array_index(c->urls, i));
+	for (guint i = 0; i < c->social_profiles->len; i++) {
+		const VcardSocialProfile *profile = g_ptr_array_index(c->social_profiles, i);
+		if (profile->uri)
+			g_ptr_array_add(urls, profile->uri);
+	}
+	if (c->org_units->len) {
+		g_autoptr(GPtrArray) units = g_ptr_array_new();
+		for (guint i = 0; i < c->org_units->len; i++)
+			g_ptr_array_add(units, g_ptr_array_index(c->org_units, i));
+		g_ptr_array_add(units, NULL);
+		unit = g_strjoinv(" / ", (char **) units->pdata);
+	}
+	json_object_set_string_member(f, "fn", name);
+	json_set_string_or_null(f, "org", c->org_name);
+	json_set_string_or_null(f, "unit", unit);
+	json_set_string_or_null(f, "title", c->title);
+	for (gsize l = 0; l < G_N_ELEMENTS(lists); l++)
+		json_object_set_array_member(f, lists[l], json_array_from_strings(values[l]));
+	for (gsize i = 0; i < G_N_ELEMENTS(after); i += 2)
+		json_set_string_or_null(f, after[i], after[i + 1]);
+	g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+	json_node_set_object(node, f);
+	return json_to_string(node, FALSE);
+}
+
+/* The records of PATH carry their fields as json-glib would write them. */
+static void assert_fields_as_json_glib(const char *path, const VcardResult *result)
+{
+	g_autoptr(GPtrArray) records = NULL;
+	g_autofree char *warnings = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(vcard_source_read(path, &records, &warnings, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(records->len, ==, result->contacts->len);
+	for (guint i = 0; i < records->len; i++) {
+		const SourceRecord *record = g_ptr_array_index(records, i);
+		g_autofree char *expected = fields_by_json_glib(g_ptr_array_index(result->contacts, i));
+		g_assert_cmpstr(record->fields_text, ==, expected);
+	}
+}
+
 typedef struct {
 	guint files, contacts, errors;
 } Tally;
@@ -170,6 +231,7 @@ static void parse_tree(const char *dir, Tally *tally)
 		g_autoptr(JsonNode) json = vcard_result_to_json(result);
 		g_autofree char *text = json_to_string(json, FALSE);
 		g_assert_true(g_utf8_validate(text, -1, NULL));
+		assert_fields_as_json_glib(path, result);
 	}
 }
 
@@ -1160,6 +1222,28 @@ static void test_path(void)
 	g_rmdir(dir);
 }
 
+/* Every character JSON escapes, in every field written. */
+static void test_fields_json(void)
+{
+	g_autofree char *dir = g_dir_make_tmp("test-vcard-XXXXXX", NULL);
+	g_autofree char *path = g_build_filename(dir, "escapes.vcf", NULL);
+	const char *card =
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:q\"uote\\\\x\r\n"
+		"FN:Tab\tBell\aEsc\x1b Us\x1f Del\x7f 山田\r\n"
+		"ORG:A\\, \"B\";Unit\\;1;Unit 2\r\nTITLE:\x01\x02\x08\x0b\x0c\r\n"
+		"EMAIL:a\"b@example.com\r\nTEL:+81 3\r\nURL:https://example.com/?a=\"b\"\r\n"
+		"X-SOCIALPROFILE;TYPE=twitter:https://twitter.com/x\r\nCATEGORIES:a\\,b,c\r\n"
+		"NICKNAME:n\r\nBDAY:1990-01-02\r\nNOTE:line\\none\\ttwo\\\\three\r\nREV:1\r\nEND:VCARD\r\n"
+		"BEGIN:VCARD\r\nVERSION:3.0\r\nEMAIL:only@example.com\r\nEND:VCARD\r\n";
+
+	g_assert_true(g_file_set_contents(path, card, -1, NULL));
+	g_autoptr(VcardResult) result = parse_path(path);
+	g_assert_cmpuint(result->contacts->len, ==, 2);
+	assert_fields_as_json_glib(path, result);
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1188,6 +1272,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/vcard/data/social", test_data_social);
 	g_test_add_func("/vcard/data/photo-21", test_data_photo21);
 	g_test_add_func("/vcard/json", test_json_shape);
+	g_test_add_func("/vcard/fields-json", test_fields_json);
 	g_test_add_func("/vcard/buffer/dates", test_buffer_dates);
 	g_test_add_func("/vcard/buffer/broken", test_buffer_broken);
 	g_test_add_func("/vcard/buffer/utf16be", test_buffer_utf16be);

@@ -1,11 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-3.0-or-later
-# A CardDAV server that goes wrong: every fault is a source error, tiesd
-# keeps running, nothing stored is lost; passwords come from
+# A CardDAV server that goes wrong: every fault (a server that stops
+# answering too, cut off by the source's timeout) is a source error, tiesd
+# keeps running and answers meanwhile, nothing stored is lost; passwords come from
 # password-command and ~/.netrc too.
 . "$TESTS_SRCDIR/integration/lib.sh"
 require python3
-plan 16
+plan 19
 
 echo ok > "$TEST_DIR/mode"
 mkfifo "$TEST_DIR/flaky.in"
@@ -20,12 +21,13 @@ quiet-hours = off
 [source.work]
 type = carddav
 url = $BOOK
+timeout = 2s
 CONF
 start_tiesd
 sync_wait work
 is "the healthy server's three cards are stored" "$(tiesctl --json contacts | json 'len(d["contacts"])')" 3
 
-for fault in 500 truncated oversized redirect-loop malformed html; do
+for fault in 500 truncated oversized redirect-loop malformed html hang; do
 	echo "$fault" > "$TEST_DIR/mode"
 	tiesctl sync --wait work >/dev/null 2>&1
 	rc=$?
@@ -37,6 +39,11 @@ for fault in 500 truncated oversized redirect-loop malformed html; do
 	fi
 	is "$fault: nothing stored is lost" "$(tiesctl --json contacts | json 'len(d["contacts"])')" 3
 done
+# While a server hangs, the daemon answers at once.
+tiesctl sync work >/dev/null
+start=$(date +%s%N)
+tiesctl status >/dev/null
+is "a hanging server holds nothing up" "$(( ($(date +%s%N) - start) / 1000000 < 1000 ))" 1
 check "tiesd is still running" kill -0 "$tiesd_pid"
 stop_tiesd
 

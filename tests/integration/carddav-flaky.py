@@ -6,10 +6,12 @@ usage: carddav-flaky.py MODE_FILE   (prints its port, runs until stdin closes)
 Before each request the server reads MODE_FILE: "ok" answers as a CardDAV
 server would; "500", "truncated" (a body cut short), "oversized" (more
 body than any client should take), "redirect-loop", "malformed" (broken
-multistatus XML) and "html" (a login page) go wrong that way.
+multistatus XML), "html" (a login page) and "hang" (headers, then nothing
+for a minute) go wrong that way.
 """
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NS = 'xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"'
@@ -67,6 +69,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(301, "", headers=[("Location", self.path)])
         if mode == "malformed":
             return self.reply(207, multistatus("<d:response><d:href>/book/a.vcf</d:href><d:propstat>")[:-30] + "</oops>")
+        if mode == "hang":
+            self.send_response(207)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", "4000")
+            self.end_headers()
+            self.wfile.flush()
+            time.sleep(60)
+            self.close_connection = True
+            return
         if mode == "html":
             self.send_response(200)
             body = b"<html><body>Please log in</body></html>"
