@@ -27,16 +27,6 @@ static gint64 now_s(void)
 
 /* ---- finding the contact a user means ---- */
 
-static gboolean all_digits(const char *text)
-{
-	if (!*text)
-		return FALSE;
-	for (const char *p = text; *p; p++)
-		if (!g_ascii_isdigit(*p))
-			return FALSE;
-	return TRUE;
-}
-
 static JsonObject *ambiguous(GPtrArray *matches, const char *query)
 {
 	g_autoptr(GString) names = g_string_new(NULL);
@@ -58,7 +48,7 @@ static JsonObject *resolve_contact(Tiesd *tiesd, const char *query, StoreContact
 	if (!query || !*query)
 		return protocol_error_new(PROTOCOL_E_BAD_REQUEST, "a contact is required");
 
-	if (all_digits(query)) {
+	if (text_is_id(query)) {
 		*out = store_contact_get(tiesd->store, g_ascii_strtoll(query, NULL, 10));
 		return *out ? NULL : protocol_error_new(PROTOCOL_E_NOT_FOUND, "no contact with id %s", query);
 	}

@@ -12,6 +12,7 @@
 #include "feed.h"
 #include "feeds.h"
 #include "log.h"
+#include "normalize.h"
 #include "opml.h"
 #include "store-feeds.h"
 
@@ -337,10 +338,8 @@ static char *quote_post(const StorePost *post)
 	const char *text = post->title && *post->title ? post->title : post->summary;
 	if (!text || !*text)
 		return g_strdup("a post");
-	if (g_utf8_strlen(text, -1) <= FEEDS_DETAIL_TITLE_CHARS)
-		return g_strdup_printf("「%s」", text);
-	g_autofree char *cut = g_utf8_substring(text, 0, FEEDS_DETAIL_TITLE_CHARS);
-	return g_strdup_printf("「%s…」", cut);
+	g_autofree char *shown = text_shorten(text, FEEDS_DETAIL_TITLE_CHARS);
+	return g_strdup_printf("「%s」", shown);
 }
 
 /* Events for the new posts of one poll, inside the poll's transaction: a

@@ -9,6 +9,7 @@
 
 #include "jobpost.h"
 #include "log.h"
+#include "normalize.h"
 
 /* A rules file is a short list of phrases; anything far larger is a
  * mistake (a log file named by accident), not rules. */
@@ -65,41 +66,11 @@ guint jobpost_rules_count(const JobpostRules *rules)
 	return rules ? rules->moves->len + rules->excludes->len : 0;
 }
 
-/* Characters that NFKC and case folding leave as they are, but for ASCII
- * letters' case: ASCII, the kana (not the combining or half-width ones),
- * the CJK unified ideographs and the common Japanese punctuation. */
-static gboolean stable_char(gunichar c)
-{
-	return c < 0x80 || (c >= 0x3001 && c <= 0x3002) || (c >= 0x300C && c <= 0x300F) ||
-	       (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC ||
-	       (c >= 0x4E00 && c <= 0x9FFF);
-}
-
-/* TRUE when TEXT (valid UTF-8) is all stable_char(): most posts, in
- * English or Japanese, which then skip the Unicode tables that were most
- * of a classification's time. */
-static gboolean stable_text(const char *text)
-{
-	for (const char *p = text; *p; p = g_utf8_next_char(p))
-		if ((guchar)*p >= 0x80 && !stable_char(g_utf8_get_char(p)))
-			return FALSE;
-	return TRUE;
-}
-
 /* NFKC, case folding, ’‘ as ', and every run of white space (full-width
  * space included, by NFKC) as one space. Never NULL. */
 static char *normalize_text(const char *text)
 {
-	if (!text)
-		return g_strdup("");
-	g_autofree char *folded = NULL;
-	if (g_utf8_validate(text, -1, NULL) && stable_text(text)) {
-		folded = g_ascii_strdown(text, -1);
-	} else {
-		g_autofree char *valid = g_utf8_validate(text, -1, NULL) ? NULL : g_utf8_make_valid(text, -1);
-		g_autofree char *nfkc = g_utf8_normalize(valid ? valid : text, -1, G_NORMALIZE_NFKC);
-		folded = g_utf8_casefold(nfkc ? nfkc : valid ? valid : text, -1);
-	}
+	g_autofree char *folded = normalize_fold(text);
 	GString *out = g_string_sized_new(strlen(folded));
 	gboolean space = FALSE;
 

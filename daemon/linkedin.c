@@ -12,6 +12,7 @@
 
 #include "charset.h"
 #include "linkedin.h"
+#include "normalize.h"
 #include "protocol.h"
 
 /* More columns than any LinkedIn file has; beyond it a row is broken anyway,
@@ -154,10 +155,7 @@ static char *trimmed(const char *text)
 /* A short, still valid UTF-8 quote of a bad value for an error message. */
 static char *excerpt(const char *text)
 {
-	if (g_utf8_strlen(text, -1) <= EXCERPT_CHARS)
-		return g_strdup(text);
-	g_autofree char *head = g_utf8_substring(text, 0, EXCERPT_CHARS);
-	return g_strconcat(head, "…", NULL);
+	return text_shorten(text, EXCERPT_CHARS);
 }
 
 /* ---- CSV (RFC 4180) -------------------------------------------------------- */

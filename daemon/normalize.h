@@ -3,6 +3,20 @@
 
 #include <glib.h>
 
+/* NFKC with case folding, the core of every key below and of the job-post
+ * phrases' comparison. Invalid UTF-8 is repaired. Never NULL; "" for NULL. */
+char *normalize_fold(const char *text);
+
+/* TRUE when TEXT is a contact id as users type one: digits only. */
+gboolean text_is_id(const char *text);
+
+/* Where TEXT (valid UTF-8) is cut to keep MAX_CHARS characters: after the
+ * last one kept, or at its end. Walks no further. */
+const char *text_cut_point(const char *text, gsize max_chars);
+/* TEXT cut after MAX_CHARS characters, with "…" when something was cut;
+ * a copy when it is no longer. NULL for NULL. */
+char *text_shorten(const char *text, gsize max_chars);
+
 /* A key for comparing person names: NFKC, case-folded, without white space
  * (山田 太郎 = 山田太郎 = 山田　太郎). Never NULL; "" for NULL input. */
 char *normalize_name(const char *name);

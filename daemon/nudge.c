@@ -172,12 +172,13 @@ static void append_topic(GString *body, const StoreNudge *nudge, const StorePost
 	if (!topic)
 		return;
 	if (topic->title && *topic->title) {
-		glong chars = g_utf8_strlen(topic->title, -1);
-		g_autofree char *cut = g_utf8_substring(topic->title, 0, MIN(chars, TOPIC_TITLE_MAX_CHARS));
-		title = g_strdup_printf("「%s%s」", cut, chars > TOPIC_TITLE_MAX_CHARS ? "…" : "");
-		/* A job change read from this very post already names it. */
-		if (nudge->detail && strstr(nudge->detail, title))
+		const char *cut = text_cut_point(topic->title, TOPIC_TITLE_MAX_CHARS);
+		g_autofree char *opening = g_strdup_printf("「%.*s", (int)(cut - topic->title), topic->title);
+		/* A job change read from this very post already quotes it, maybe
+		 * at greater length: compare the quotes' openings. */
+		if (nudge->detail && strstr(nudge->detail, opening))
 			return;
+		title = g_strdup_printf("%s%s」", opening, *cut ? "…" : "");
 	}
 	g_autofree char *ago = duration_format_human(now - (topic->published ? topic->published : topic->seen_at));
 	g_string_append_printf(body, "%swrote %s %s ago", body->len ? " · " : "", title ? title : "a post", ago);

@@ -405,21 +405,6 @@ static gboolean prune_posts(Store *store, gint64 feed_id, GError **error)
 	return db_step_done(store, stmt, error);
 }
 
-/* The start of a post's text: enough for a topic, and a thousand feeds'
- * full texts do not bloat the database. */
-static char *clip_summary(const char *summary)
-{
-	const char *p = summary;
-
-	if (!summary)
-		return NULL;
-	for (guint n = 0; *p && n < STORE_POST_SUMMARY_CHARS; n++)
-		p = g_utf8_next_char(p);
-	if (!*p)
-		return g_strdup(summary);
-	return g_strdup_printf("%.*s…", (int)(p - summary), summary);
-}
-
 gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *items, gint64 now,
 			      StorePostClassifyFunc classify, gpointer user_data, GPtrArray **out_new,
 			      GError **error)
@@ -462,7 +447,7 @@ gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *ite
 		db_bind_text(stmt, 2, item->id);
 		db_bind_text(stmt, 3, item->link);
 		db_bind_text(stmt, 4, item->title);
-		g_autofree char *summary = clip_summary(item->summary);
+		g_autofree char *summary = text_shorten(item->summary, STORE_POST_SUMMARY_CHARS);
 		db_bind_text(stmt, 5, summary);
 		db_bind_time(stmt, 6, item->published);
 		sqlite3_bind_int64(stmt, 7, now);
@@ -553,34 +538,33 @@ JsonArray *store_contact_posts(Store *store, gint64 contact_id, guint limit)
 	return out;
 }
 
-gboolean store_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s)
-{
-	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT 1 FROM events WHERE contact_id = ?1 AND kind = 'job-change' AND at BETWEEN ?2 AND ?3 LIMIT 1");
-	gboolean found;
-
-	sqlite3_bind_int64(stmt, 1, contact_id);
-	sqlite3_bind_int64(stmt, 2, at - window_s);
-	sqlite3_bind_int64(stmt, 3, at + window_s);
-	found = sqlite3_step(stmt) == SQLITE_ROW;
-	sqlite3_reset(stmt);
-	return found;
-}
-
-gint64 store_post_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s)
+/* The latest job-change event of CONTACT_ID within WINDOW_S of AT, raised
+ * from a post when FROM_POSTS, else by any detector; 0 when none. */
+static gint64 job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s, gboolean from_posts)
 {
 	sqlite3_stmt *stmt = db_prepare(store,
 		"SELECT id FROM events WHERE contact_id = ?1 AND kind = 'job-change' AND at BETWEEN ?2 AND ?3"
-		" AND dedup_key LIKE 'job-change:' || ?1 || ':post:%' ORDER BY at DESC LIMIT 1");
+		" AND (NOT ?4 OR dedup_key LIKE 'job-change:' || ?1 || ':post:%') ORDER BY at DESC LIMIT 1");
 	gint64 id = 0;
 
 	sqlite3_bind_int64(stmt, 1, contact_id);
 	sqlite3_bind_int64(stmt, 2, at - window_s);
 	sqlite3_bind_int64(stmt, 3, at + window_s);
+	sqlite3_bind_int(stmt, 4, from_posts);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		id = sqlite3_column_int64(stmt, 0);
 	sqlite3_reset(stmt);
 	return id;
+}
+
+gboolean store_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s)
+{
+	return job_change_near(store, contact_id, at, window_s, FALSE) != 0;
+}
+
+gint64 store_post_job_change_near(Store *store, gint64 contact_id, gint64 at, gint64 window_s)
+{
+	return job_change_near(store, contact_id, at, window_s, TRUE);
 }
 
 gboolean store_event_set_detail(Store *store, gint64 event_id, const char *detail, GError **error)
@@ -590,16 +574,6 @@ gboolean store_event_set_detail(Store *store, gint64 event_id, const char *detai
 	sqlite3_bind_int64(stmt, 1, event_id);
 	db_bind_text(stmt, 2, detail);
 	return db_step_done(store, stmt, error);
-}
-
-static gboolean all_digits(const char *text)
-{
-	if (!*text)
-		return FALSE;
-	for (const char *p = text; *p; p++)
-		if (!g_ascii_isdigit(*p))
-			return FALSE;
-	return TRUE;
 }
 
 /* The one contact with this identifier or (unique, present) name, or 0. */
@@ -612,7 +586,7 @@ gint64 store_feed_resolve_contact(Store *store, const char *hint)
 
 	if (!*trimmed)
 		return 0;
-	if (all_digits(trimmed)) {
+	if (text_is_id(trimmed)) {
 		stmt = db_prepare(store, "SELECT id FROM contacts WHERE id = ?1");
 		sqlite3_bind_int64(stmt, 1, g_ascii_strtoll(trimmed, NULL, 10));
 		return feed_id_by(store, stmt);

@@ -497,6 +497,12 @@ static void test_describe_topic(void)
 	nudge.detail = (char *)"Wrote 「京都の紅葉」";
 	g_autofree char *same = nudge_describe(contact, &cadence, &nudge, &post, NOW);
 	g_assert_null(strstr(same, "wrote"));
+	/* nor when its title is longer than the topic shows */
+	post.title = (char *)"京都の紅葉を見に行った話、そして新しい職場のこと。長い週末の記録として残しておきたいと思います";
+	nudge.detail = (char *)"Wrote 「京都の紅葉を見に行った話、そして新しい職場のこと。長い週末の記録として残しておきたいと思います」";
+	g_autofree char *long_same = nudge_describe(contact, &cadence, &nudge, &post, NOW);
+	g_assert_null(strstr(long_same, "wrote"));
+	post.title = (char *)"京都の紅葉";
 
 	/* an undated post counts from when it was first seen; long titles are cut */
 	nudge.kind = (char *)"silence";
