@@ -1547,13 +1547,9 @@ static void parse_arguments(Invocation *inv, int argc, char **argv)
 static char *default_socket_path(void)
 {
 	const char *env = g_getenv("TIES_SOCKET");
-	const char *runtime = g_getenv("XDG_RUNTIME_DIR");
 
-	if (env && *env)
-		return g_strdup(env);
-	if (runtime && *runtime)
-		return g_build_filename(runtime, "ties", "tiesd.sock", NULL);
-	return g_strdup_printf("/run/user/%u/ties/tiesd.sock", (unsigned)getuid());
+	/* Else where tiesd listens by default, found the same way. */
+	return env && *env ? g_strdup(env) : protocol_default_socket();
 }
 
 static void print_json(JsonObject *object)

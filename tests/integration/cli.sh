@@ -132,6 +132,9 @@ check "TIES_SOCKET names the socket" err_has "/nonexistent/env.sock"
 run_env -u TIES_SOCKET XDG_RUNTIME_DIR="$tmp/rt"
 check "the default socket is in XDG_RUNTIME_DIR" err_has "$tmp/rt/ties/tiesd.sock"
 
+run_env -u TIES_SOCKET -u XDG_RUNTIME_DIR HOME="$tmp/home" XDG_CACHE_HOME=
+check "without XDG_RUNTIME_DIR, where tiesd listens then (GLib's fallback)" err_has "$tmp/home/.cache/ties/tiesd.sock"
+
 run --socket "/$(printf '%0200d' 0)/sock" status
 check "a socket path too long for AF_UNIX exits 3" status_is 3
 
