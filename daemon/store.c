@@ -133,6 +133,19 @@ static const char *const migrations[] = {
 
 	/* 3 -> 4: feeds and their posts (store-feeds.c) */
 	store_feeds_schema,
+
+	/* 4 -> 5: a sync writes less per card: the records' hash was never
+	 * read, and identifiers need no rowid beside their key. */
+	"ALTER TABLE records DROP COLUMN hash;"
+	"CREATE TABLE identifiers_new ("
+	"  contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (kind, value, contact_id)) WITHOUT ROWID;"
+	"INSERT INTO identifiers_new (contact_id, kind, value) SELECT contact_id, kind, value FROM identifiers;"
+	"DROP TABLE identifiers;"
+	"ALTER TABLE identifiers_new RENAME TO identifiers;"
+	"CREATE INDEX identifiers_contact ON identifiers(contact_id);",
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(migrations) == STORE_SCHEMA_VERSION);
@@ -993,7 +1006,7 @@ static gboolean touch_record(SyncRun *run, gint64 record_id, gint64 contact_id, 
 /* A record new to the source: the contact it joins (by identifier, else by
  * name, else a new one), and its row. *OUT_FRESH: the contact is new. */
 static gboolean insert_record(SyncRun *run, const SourceRecord *record, const char *name_key, const RecordKeys *keys,
-			      const char *hash, gint64 *out_contact_id, gboolean *out_fresh, GError **error)
+			      gint64 *out_contact_id, gboolean *out_fresh, GError **error)
 {
 	Store *store = run->store;
 	g_autoptr(GArray) suggest = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -1008,15 +1021,14 @@ static gboolean insert_record(SyncRun *run, const SourceRecord *record, const ch
 		if (!add_suggestion(store, contact_id, g_array_index(suggest, gint64, i), "same name", run->now, error))
 			return FALSE;
 	sqlite3_stmt *stmt = db_prepare(store,
-		"INSERT INTO records (source_id, key, contact_id, fields, hash, first_seen, last_seen, etag)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
+		"INSERT INTO records (source_id, key, contact_id, fields, first_seen, last_seen, etag)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)");
 	sqlite3_bind_int64(stmt, 1, run->source_id);
 	db_bind_borrowed(stmt, 2, record->key);
 	sqlite3_bind_int64(stmt, 3, contact_id);
 	db_bind_borrowed(stmt, 4, record->fields_text);
-	db_bind_borrowed(stmt, 5, hash);
-	sqlite3_bind_int64(stmt, 6, run->now);
-	db_bind_borrowed(stmt, 7, record->etag);
+	sqlite3_bind_int64(stmt, 5, run->now);
+	db_bind_borrowed(stmt, 6, record->etag);
 	if (!db_step_done(store, stmt, error))
 		return FALSE;
 	run->counts.added++;
@@ -1024,17 +1036,16 @@ static gboolean insert_record(SyncRun *run, const SourceRecord *record, const ch
 	return TRUE;
 }
 
-static gboolean update_record(SyncRun *run, gint64 record_id, const SourceRecord *record, const char *hash,
-			      gboolean was_gone, GError **error)
+static gboolean update_record(SyncRun *run, gint64 record_id, const SourceRecord *record, gboolean was_gone,
+			      GError **error)
 {
 	sqlite3_stmt *stmt = db_prepare(run->store,
-		"UPDATE records SET fields = ?2, hash = ?3, last_seen = ?4, gone_at = NULL, etag = ?5 WHERE id = ?1");
+		"UPDATE records SET fields = ?2, last_seen = ?3, gone_at = NULL, etag = ?4 WHERE id = ?1");
 
 	sqlite3_bind_int64(stmt, 1, record_id);
 	db_bind_borrowed(stmt, 2, record->fields_text);
-	db_bind_borrowed(stmt, 3, hash);
-	sqlite3_bind_int64(stmt, 4, run->now);
-	db_bind_borrowed(stmt, 5, record->etag);
+	sqlite3_bind_int64(stmt, 3, run->now);
+	db_bind_borrowed(stmt, 4, record->etag);
 	if (!db_step_done(run->store, stmt, error))
 		return FALSE;
 	if (was_gone)
@@ -1045,8 +1056,7 @@ static gboolean update_record(SyncRun *run, gint64 record_id, const SourceRecord
 }
 
 /* RECORD's fields are sealed (fields_text). A record is unchanged when its
- * fields text is: the stored hash is of that text, and comparing the text
- * saves hashing every record of a sync that changes little. */
+ * fields text is. */
 static gboolean sync_one_record(SyncRun *run, const SourceRecord *record, const char *name_key, GError **error)
 {
 	Store *store = run->store;
@@ -1069,11 +1079,10 @@ static gboolean sync_one_record(SyncRun *run, const SourceRecord *record, const 
 	if (record_id && same && !was_gone)
 		return touch_record(run, record_id, contact_id, record->etag, error);
 
-	g_autofree char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, record->fields_text, -1);
 	RecordKeys keys;
 	record_keys_init(&keys, record);
-	gboolean ok = record_id ? update_record(run, record_id, record, hash, was_gone, error)
-				: insert_record(run, record, name_key, &keys, hash, &contact_id, &fresh, error);
+	gboolean ok = record_id ? update_record(run, record_id, record, was_gone, error)
+				: insert_record(run, record, name_key, &keys, &contact_id, &fresh, error);
 	/* A new contact already shows the record. */
 	ok = ok && (fresh || update_contact_from_record(store, contact_id, record, name_key, error)) &&
 	     insert_identifiers(store, contact_id, record->uid, &keys, error) &&
@@ -1136,46 +1145,80 @@ static gboolean apply_records(SyncRun *run, const RecordPack *pack, GError **err
 	return TRUE;
 }
 
+/* A contact is gone when it has records and none is present, and a job
+ * it holds through a source ends when its records there are gone. Only
+ * the contacts a change touched are settled: a scan of every contact was
+ * a tenth of a sync of 10,000 cards. */
+static gboolean settle_contact(Store *store, gint64 contact_id, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(store,
+		"UPDATE contacts SET gone = NOT EXISTS (SELECT 1 FROM records r WHERE r.contact_id = ?1 AND r.gone_at IS NULL)"
+		" WHERE id = ?1 AND EXISTS (SELECT 1 FROM records r WHERE r.contact_id = ?1)");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	if (!db_step_done(store, stmt, error))
+		return FALSE;
+	stmt = db_prepare(store,
+		"UPDATE employment SET current = 0 WHERE contact_id = ?1 AND current = 1 AND NOT EXISTS"
+		" (SELECT 1 FROM records r WHERE r.contact_id = ?1 AND r.source_id = employment.source_id"
+		" AND r.gone_at IS NULL)");
+	sqlite3_bind_int64(stmt, 1, contact_id);
+	return db_step_done(store, stmt, error);
+}
+
+/* Marks the record ID gone; its contact is settled at the end of the sync. */
+static gboolean record_went(SyncRun *run, gint64 id, gint64 contact_id, GHashTable *contacts, GError **error)
+{
+	sqlite3_stmt *stmt = db_prepare(run->store, "UPDATE records SET gone_at = ?2 WHERE id = ?1");
+
+	sqlite3_bind_int64(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, run->now);
+	if (!db_step_done(run->store, stmt, error))
+		return FALSE;
+	g_hash_table_add(contacts, g_memdup2(&contact_id, sizeof contact_id));
+	run->counts.gone++;
+	return TRUE;
+}
+
 /* The records of BATCH that went: the ones not seen when it is complete,
- * else the ones it names. */
-static gboolean mark_gone(SyncRun *run, const SyncBatch *batch, GError **error)
+ * else the ones it names. Their contacts are added to CONTACTS. */
+static gboolean mark_gone(SyncRun *run, const SyncBatch *batch, GHashTable *contacts, GError **error)
 {
 	Store *store = run->store;
+	typedef struct {
+		gint64 id, contact_id;
+	} GoneRecord;
+	g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(GoneRecord));
 	sqlite3_stmt *stmt;
 
 	if (batch->complete) {
-		g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(gint64));
 		for (guint i = 0; batch->unchanged_keys && i < batch->unchanged_keys->len; i++) {
 			g_hash_table_add(run->seen, g_ptr_array_index(batch->unchanged_keys, i));
 			run->counts.unchanged++;
 		}
-		stmt = db_prepare(store, "SELECT id, key FROM records WHERE source_id = ?1 AND gone_at IS NULL");
+		stmt = db_prepare(store, "SELECT id, contact_id, key FROM records WHERE source_id = ?1 AND gone_at IS NULL");
 		sqlite3_bind_int64(stmt, 1, run->source_id);
 		while (sqlite3_step(stmt) == SQLITE_ROW) {
-			gint64 id = sqlite3_column_int64(stmt, 0);
-			if (!g_hash_table_contains(run->seen, sqlite3_column_text(stmt, 1)))
-				g_array_append_val(gone, id);
+			GoneRecord row = { sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1) };
+			if (!g_hash_table_contains(run->seen, sqlite3_column_text(stmt, 2)))
+				g_array_append_val(gone, row);
 		}
 		sqlite3_reset(stmt);
-		for (guint i = 0; i < gone->len; i++) {
-			stmt = db_prepare(store, "UPDATE records SET gone_at = ?2 WHERE id = ?1");
-			sqlite3_bind_int64(stmt, 1, g_array_index(gone, gint64, i));
-			sqlite3_bind_int64(stmt, 2, run->now);
-			if (!db_step_done(store, stmt, error))
-				return FALSE;
-		}
-		run->counts.gone = gone->len;
-		return TRUE;
 	}
-	for (guint i = 0; batch->removed_keys && i < batch->removed_keys->len; i++) {
+	for (guint i = 0; !batch->complete && batch->removed_keys && i < batch->removed_keys->len; i++) {
 		stmt = db_prepare(store,
-			"UPDATE records SET gone_at = ?2 WHERE source_id = ?1 AND key = ?3 AND gone_at IS NULL");
+			"SELECT id, contact_id FROM records WHERE source_id = ?1 AND key = ?2 AND gone_at IS NULL");
 		sqlite3_bind_int64(stmt, 1, run->source_id);
-		sqlite3_bind_int64(stmt, 2, run->now);
-		db_bind_text(stmt, 3, g_ptr_array_index(batch->removed_keys, i));
-		if (!db_step_done(store, stmt, error))
+		db_bind_text(stmt, 2, g_ptr_array_index(batch->removed_keys, i));
+		if (sqlite3_step(stmt) == SQLITE_ROW) {
+			GoneRecord row = { sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1) };
+			g_array_append_val(gone, row);
+		}
+		sqlite3_reset(stmt);
+	}
+	for (guint i = 0; i < gone->len; i++) {
+		const GoneRecord *row = &g_array_index(gone, GoneRecord, i);
+		if (!record_went(run, row->id, row->contact_id, contacts, error))
 			return FALSE;
-		run->counts.gone += sqlite3_changes(store->db);
 	}
 	return TRUE;
 }
@@ -1186,6 +1229,7 @@ gboolean store_sync_pack(Store *store, gint64 source_id, const RecordPack *pack,
 	g_autoptr(GPtrArray) changes = g_ptr_array_new_with_free_func((GDestroyNotify)employment_change_free);
 	g_autoptr(GHashTable) name_counts = count_names(pack);
 	g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) went = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	SyncRun run = { store, source_id, now, FALSE, { 0 }, changes, name_counts, seen };
 	sqlite3_stmt *stmt;
 
@@ -1206,7 +1250,7 @@ gboolean store_sync_pack(Store *store, gint64 source_id, const RecordPack *pack,
 	}
 	sqlite3_reset(stmt);
 
-	if (!apply_records(&run, pack, error) || !mark_gone(&run, batch, error))
+	if (!apply_records(&run, pack, error) || !mark_gone(&run, batch, went, error))
 		goto fail;
 
 	/* A server glitch (an empty or rewritten address book) must not delete
@@ -1227,15 +1271,13 @@ gboolean store_sync_pack(Store *store, gint64 source_id, const RecordPack *pack,
 		return TRUE;
 	}
 
-	/* Contacts whose gone flag is right already are not written again. */
-	if (!db_exec(store,
-		  "UPDATE contacts SET gone = NOT gone WHERE EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id)"
-		  " AND gone = EXISTS (SELECT 1 FROM records r WHERE r.contact_id = contacts.id AND r.gone_at IS NULL);"
-		  "UPDATE employment SET current = 0 WHERE current = 1 AND NOT EXISTS (SELECT 1 FROM records r"
-		  " WHERE r.contact_id = employment.contact_id AND r.source_id = employment.source_id"
-		  " AND r.gone_at IS NULL);",
-		  error) ||
-	    !set_held(store, source_id, 0, NULL, error))
+	GHashTableIter iter;
+	gpointer contact_id;
+	g_hash_table_iter_init(&iter, went);
+	while (g_hash_table_iter_next(&iter, &contact_id, NULL))
+		if (!settle_contact(store, *(gint64 *)contact_id, error))
+			goto fail;
+	if (!set_held(store, source_id, 0, NULL, error))
 		goto fail;
 	if (!db_exec(store, "COMMIT", error))
 		goto fail;
@@ -1579,7 +1621,7 @@ static gboolean refresh_contact(Store *store, gint64 contact_id, GError **error)
 			return FALSE;
 	if (records->len && !update_contact_from_record(store, contact_id, g_ptr_array_index(records, 0), NULL, error))
 		return FALSE;
-	return TRUE;
+	return settle_contact(store, contact_id, error);
 }
 
 gboolean store_contacts_link(Store *store, gint64 kept, gint64 absorbed, GError **error)

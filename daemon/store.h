@@ -8,7 +8,7 @@
  * structs. Times are Unix seconds; 0 means "none". */
 typedef struct Store Store;
 
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Opens (creating it and its folder when needed) and migrates the database
  * forward to STORE_SCHEMA_VERSION. A database written by a newer tiesd is

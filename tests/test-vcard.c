@@ -124,8 +124,8 @@ static void assert_error(const VcardResult *result, guint i, const char *file_su
 /* --- 1. the whole corpus ---------------------------------------------------- */
 
 /* A card's fields as json-glib writes them: how the sources layer wrote
- * them before writing the text itself, and what the hashes stored by
- * earlier syncs were taken of. */
+ * them before writing the text itself, so what earlier syncs stored and a
+ * sync now compares with. */
 static char *fields_by_json_glib(const VcardContact *c)
 {
 	g_autoptr(JsonObject) f = json_object_new();
