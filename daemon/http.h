@@ -21,6 +21,8 @@ typedef struct {
 	guint connect_timeout_s;
 	guint timeout_s;                /* whole transfer, redirects included */
 	guint max_redirects;
+	gboolean compress_loopback;     /* ask servers on this machine for compressed
+	                                 * answers too (by default only others) */
 } HttpLimits;
 
 typedef struct {
