@@ -23,6 +23,12 @@
 #define FEEDS_MAX_TIMER_S (15 * 60)
 /* Answers stored in one transaction. */
 #define FEEDS_MAX_BATCH 64u
+/* Answers wait up to FEEDS_INBOX_WAIT_MS for FEEDS_INBOX_BATCH of them
+ * to be stored together while more are on their way: a poll of 1,000
+ * feeds stored them one at a time, and each commit wrote the same index
+ * pages again. */
+#define FEEDS_INBOX_BATCH 32u
+#define FEEDS_INBOX_WAIT_MS 50
 /* Polls submitted to the HTTP engine and not handled yet: downloads wait
  * for the parser and the store rather than pile up in memory. */
 #define FEEDS_MAX_SUBMITTED 64u
@@ -119,7 +125,8 @@ struct FeedPoller {
 	GQueue waiting;            /* Poll*, borrowed from RUNNING: not submitted yet */
 	guint submitted;           /* polls submitted, not handled yet */
 	GQueue inbox;              /* Poll*, borrowed from RUNNING: answered, not handled yet */
-	guint inbox_idle;
+	guint inbox_idle;          /* on_inbox, at once or after a wait */
+	gboolean inbox_now;        /* INBOX_IDLE runs at once */
 	GPtrArray *jobs;           /* Job*, owned */
 	guint timer;
 	gboolean configured;       /* set_config ran: the schedule runs */
@@ -524,9 +531,24 @@ static void handle_answer(FeedPoller *poller, Poll *poll)
 		log_error("feed %s: cannot record the poll: %s", feed->url, error->message);
 }
 
+static gboolean on_inbox(gpointer user_data);
+
+/* Stores the inbox at once when a batch is full or nothing else is under
+ * way; else a little later, so that more answers share the commit. */
+static void inbox_schedule(FeedPoller *poller)
+{
+	gboolean now = poller->inbox.length >= FEEDS_INBOX_BATCH || poller->inbox.length >= poller->submitted;
+
+	if (poller->inbox_idle && (poller->inbox_now || !now))
+		return;
+	g_clear_handle_id(&poller->inbox_idle, g_source_remove);
+	poller->inbox_now = now;
+	poller->inbox_idle = now ? g_idle_add_full(G_PRIORITY_LOW, on_inbox, poller, NULL)
+				 : g_timeout_add_full(G_PRIORITY_LOW, FEEDS_INBOX_WAIT_MS, on_inbox, poller, NULL);
+}
+
 /* Handles the answers that came, up to FEEDS_MAX_BATCH of them in one
- * transaction (a commit per feed is most of what a poll of a thousand
- * feeds would write), then tells the waiting jobs. */
+ * transaction, then tells the waiting jobs. */
 static gboolean on_inbox(gpointer user_data)
 {
 	FeedPoller *poller = user_data;
@@ -550,9 +572,9 @@ static gboolean on_inbox(gpointer user_data)
 	}
 	if (in_transaction && !store_feeds_commit(poller->store, &error))
 		log_error("feeds: cannot store the polls: %s", error->message);
-	if (poller->inbox.length)
-		poller->inbox_idle = g_idle_add_full(G_PRIORITY_LOW, on_inbox, poller, NULL);
 	submit_waiting(poller);
+	if (poller->inbox.length)
+		inbox_schedule(poller);
 	for (guint i = 0; i < handled->len; i++)
 		poll_report(poller, g_ptr_array_index(handled, i));
 	if (changed && poller->changed)
@@ -564,8 +586,7 @@ static gboolean on_inbox(gpointer user_data)
 static void inbox_push(FeedPoller *poller, Poll *poll)
 {
 	g_queue_push_tail(&poller->inbox, poll);
-	if (!poller->inbox_idle)
-		poller->inbox_idle = g_idle_add_full(G_PRIORITY_LOW, on_inbox, poller, NULL);
+	inbox_schedule(poller);
 }
 
 static ParseLink *parse_link_ref(ParseLink *link)

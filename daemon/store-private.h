@@ -12,6 +12,7 @@ struct Store {
 	sqlite3 *db;
 	char *path;
 	GHashTable *statements; /* SQL text (static) -> sqlite3_stmt*, owned */
+	guint checkpoint_idle;  /* the WAL is copied back when the loop is idle */
 };
 
 void db_set_error(GError **error, Store *store, const char *what);

@@ -296,6 +296,33 @@ static void finalize_statement(gpointer stmt)
 	sqlite3_finalize(stmt);
 }
 
+/* SQLite copies the WAL back into the database inside the commit that
+ * takes it over 1,000 pages: on the way of a sync's answer. Done in the
+ * loop's idle time instead. */
+#define STORE_CHECKPOINT_PAGES 1000
+
+static gboolean on_checkpoint(gpointer user_data)
+{
+	Store *store = user_data;
+	int logged = 0, copied = 0;
+
+	store->checkpoint_idle = 0;
+	if (sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied) != SQLITE_OK)
+		log_warning("database %s: checkpoint: %s", store->path, sqlite3_errmsg(store->db));
+	return G_SOURCE_REMOVE;
+}
+
+static int on_wal_commit(void *user_data, sqlite3 *db, const char *name, int pages)
+{
+	Store *store = user_data;
+
+	(void)db;
+	(void)name;
+	if (pages >= STORE_CHECKPOINT_PAGES && !store->checkpoint_idle)
+		store->checkpoint_idle = g_idle_add_full(G_PRIORITY_LOW + 10, on_checkpoint, store, NULL);
+	return SQLITE_OK;
+}
+
 Store *store_open_at_version(const char *path, int target_version, GError **error)
 {
 	g_return_val_if_fail(target_version >= 0 && target_version <= STORE_SCHEMA_VERSION, NULL);
@@ -326,6 +353,7 @@ Store *store_open_at_version(const char *path, int target_version, GError **erro
 		store_close(store);
 		return NULL;
 	}
+	sqlite3_wal_hook(store->db, on_wal_commit, store);
 	return store;
 }
 
@@ -338,6 +366,7 @@ void store_close(Store *store)
 {
 	if (!store)
 		return;
+	g_clear_handle_id(&store->checkpoint_idle, g_source_remove);
 	if (store->statements)
 		g_hash_table_destroy(store->statements);
 	if (store->db)
