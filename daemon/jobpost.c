@@ -119,6 +119,12 @@ guint jobpost_rules_count(const JobpostRules *rules)
 	return rules ? rules->moves.phrases->len + rules->excludes.phrases->len : 0;
 }
 
+/* What g_unichar_isspace() says of an ASCII character. */
+static gboolean ascii_space(guchar byte)
+{
+	return byte == ' ' || (byte >= '\t' && byte <= '\r' && byte != '\v');
+}
+
 /* NFKC, case folding, ’‘ as ', and every run of white space (full-width
  * space included, by NFKC) as one space. Never NULL. */
 static char *normalize_text(const char *text)
@@ -127,21 +133,24 @@ static char *normalize_text(const char *text)
 	GString *out = g_string_sized_new(strlen(folded));
 	gboolean space = FALSE;
 
-	for (const char *p = folded; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_isspace(c)) {
+	for (const char *p = folded; *p;) {
+		/* ASCII, most of any text, needs no decoding. */
+		guchar byte = *p;
+		gunichar c = byte < 0x80 ? byte : g_utf8_get_char(p);
+		const char *next = byte < 0x80 ? p + 1 : g_utf8_next_char(p);
+		if (byte < 0x80 ? ascii_space(byte) : g_unichar_isspace(c)) {
 			space = TRUE;
+			p = next;
 			continue;
 		}
 		if (space && out->len > 0)
 			g_string_append_c(out, ' ');
 		space = FALSE;
 		if (c == 0x2019 || c == 0x2018 || c == 0x02BC)
-			c = '\'';
-		if (c < 0x80)
-			g_string_append_c(out, (char)c);
+			g_string_append_c(out, '\'');
 		else
-			g_string_append_len(out, p, g_utf8_next_char(p) - p);
+			g_string_append_len(out, p, next - p);
+		p = next;
 	}
 	return g_string_free(out, FALSE);
 }
