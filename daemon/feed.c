@@ -241,11 +241,13 @@ static int month_number(const char *word, gsize len)
 
 	if (len < 3)
 		return 0;
+	/* Names are lower case; the first letter rules out most at once. */
+	char first = g_ascii_tolower(*word);
 	for (int i = 0; i < 12; i++)
-		if (g_ascii_strncasecmp(word, months[i], 3) == 0)
+		if (months[i][0] == first && g_ascii_strncasecmp(word, months[i], 3) == 0)
 			return i + 1;
 	for (gsize i = 0; i < G_N_ELEMENTS(others); i++)
-		if (len >= strlen(others[i].name) &&
+		if (others[i].name[0] == first && len >= strlen(others[i].name) &&
 		    g_ascii_strncasecmp(word, others[i].name, strlen(others[i].name)) == 0)
 			return others[i].month;
 	return 0;
@@ -358,9 +360,11 @@ typedef struct {
 	gboolean space;
 } Emitter;
 
-static void emitter_init(Emitter *e, gsize max)
+/* LEN is the length of the input: the text rarely needs more room than
+ * that, or than MAX characters of four bytes. */
+static void emitter_init(Emitter *e, gsize max, gsize len)
 {
-	e->out = g_string_new(NULL);
+	e->out = g_string_sized_new(MIN(len, max * 4));
 	e->chars = 0;
 	e->max = max;
 	e->space = FALSE;
@@ -429,31 +433,71 @@ static const char *emit_utf8(Emitter *e, const char *p, const char *end)
 	return next;
 }
 
-/* Copies the run at P of characters that stand for themselves (no
- * markup, reference, white space, control or U+0080..U+00BF), within the
- * emitter's limit, in one go: such runs are most of a post's text.
- * Returns where the run ends (P when there is none). */
+/* Whether C starts a character that stands for itself: no markup,
+ * reference, white space, control or U+0080..U+00BF. */
+static gboolean is_plain_lead(guchar c)
+{
+	return c > 0x20 && c != '<' && c != '&' && c != 0x7F && c != 0xC2;
+}
+
+/* The length of the well-formed UTF-8 sequence at P (RFC 3629: no
+ * overlong forms, surrogates or code points past U+10FFFF), or 0 when P
+ * (before END) starts none. Checked here, byte by byte, as the run is
+ * found: a second pass with g_utf8_validate_len() cost as much again. */
+static gsize utf8_char_len(const char *p, const char *end)
+{
+	const guchar *u = (const guchar *)p;
+	guchar c = u[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xC2 || c > 0xF4)
+		return 0;
+	gsize n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+	if ((gsize)(end - p) < n)
+		return 0;
+	/* The second byte's range is narrower after these leads. */
+	guchar lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+	guchar hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+	if (u[1] < lo || u[1] > hi)
+		return 0;
+	for (gsize i = 2; i < n; i++)
+		if ((u[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Copies the run at P of characters that stand for themselves, and of
+ * single spaces between them, within the emitter's limit, in one go: such
+ * runs are most of a post's text. A pending space is written first, as
+ * emit_char() would. Returns where the run ends (P when there is none). */
 static const char *emit_run(Emitter *e, const char *p, const char *end)
 {
 	const char *q = p;
 	gsize chars = 0;
 
-	if (e->space)
+	if (p >= end || !is_plain_lead(*p))
 		return p;
+	if (e->space) {
+		if (e->out->len > 0) {
+			g_string_append_c(e->out, ' ');
+			if (++e->chars >= e->max)
+				return p;
+		}
+		e->space = FALSE;
+	}
 	while (q < end && e->chars + chars < e->max) {
 		guchar c = *q;
-		if (c <= 0x20 || c == '<' || c == '&' || c == 0x7F || c == 0xC2)
-			break;
-		gsize n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-		if ((gsize)(end - q) < n)
+		if (c == ' ' && q > p && end - q > 1 && is_plain_lead(q[1])) {
+			q++;
+			chars++;
+			continue;
+		}
+		gsize n = is_plain_lead(c) ? utf8_char_len(q, end) : 0;
+		if (n == 0)
 			break;
 		q += n;
 		chars++;
-	}
-	const char *valid_end = q;
-	if (q > p && !g_utf8_validate_len(p, q - p, &valid_end)) {
-		q = valid_end;
-		chars = g_utf8_strlen(p, q - p);
 	}
 	g_string_append_len(e->out, p, q - p);
 	e->chars += chars;
@@ -486,8 +530,9 @@ static char *collapse_text(const char *text, gsize max_chars)
 
 	if (!text)
 		return NULL;
-	emitter_init(&e, max_chars);
-	emit_text(&e, text, strlen(text));
+	gsize len = strlen(text);
+	emitter_init(&e, max_chars, len);
+	emit_text(&e, text, len);
 	return emitter_finish(&e);
 }
 
@@ -648,8 +693,9 @@ static char *html_to_text(const char *html, gsize max_chars)
 
 	if (!html)
 		return NULL;
-	emitter_init(&e, max_chars);
-	emit_html(&e, html, strlen(html));
+	gsize len = strlen(html);
+	emitter_init(&e, max_chars, len);
+	emit_html(&e, html, len);
 	return emitter_finish(&e);
 }
 
@@ -766,26 +812,25 @@ static char *guess_legacy(const char *data, gsize len, const char **used)
 	return charset_to_utf8(data, len, "windows-1252", NULL);
 }
 
-/* Returns the document as UTF-8, *OUT_LEN bytes (a U+0000 of UTF-16 may
- * still be in it: the repair pass drops it). *SUSPECT is set when the
- * encoding had to be guessed or the bytes did not fit it. */
-static char *decode_input(const char *data, gsize len, const char *content_type,
-			  ErrorSink *sink, gboolean *suspect, gsize *out_len)
+/* The encoding that a byte order mark or the first bytes ("<" in UTF-16 or
+ * UTF-32) show; NULL for ASCII-compatible bytes. *SKIP is the length of
+ * the mark: 3 for UTF-8's. */
+static const char *sniff_encoding(const char *data, gsize len, gsize *skip)
 {
 	const guchar *u = (const guchar *)data;
 	const char *wide = NULL;
-	gsize skip = 0;
 
+	*skip = 0;
 	if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
-		skip = 3;
+		*skip = 3;
 	else if (len >= 4 && u[0] == 0xFF && u[1] == 0xFE && u[2] == 0 && u[3] == 0)
-		wide = "UTF-32LE", skip = 4;
+		wide = "UTF-32LE", *skip = 4;
 	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0xFE && u[3] == 0xFF)
-		wide = "UTF-32BE", skip = 4;
+		wide = "UTF-32BE", *skip = 4;
 	else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
-		wide = "UTF-16LE", skip = 2;
+		wide = "UTF-16LE", *skip = 2;
 	else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
-		wide = "UTF-16BE", skip = 2;
+		wide = "UTF-16BE", *skip = 2;
 	else if (len >= 4 && u[0] == '<' && u[1] == 0 && u[2] == 0 && u[3] == 0)
 		wide = "UTF-32LE";
 	else if (len >= 4 && u[0] == 0 && u[1] == 0 && u[2] == 0 && u[3] == '<')
@@ -794,6 +839,38 @@ static char *decode_input(const char *data, gsize len, const char *content_type,
 		wide = "UTF-16LE";
 	else if (len >= 4 && u[0] == 0 && u[1] == '<' && u[2] == 0)
 		wide = "UTF-16BE";
+	return wide;
+}
+
+/* The charset label of ASCII-compatible bytes without a byte order mark:
+ * HTTP's, else the XML declaration's; NULL when there is none. UTF-16/32
+ * named over such bytes is a mislabel, and counts as none: the bytes
+ * themselves tell. */
+static char *input_label(const char *data, gsize len, const char *content_type)
+{
+	char *label = content_type_charset(content_type);
+
+	if (!label)
+		label = declared_encoding(data, len);
+	if (label && (g_ascii_strncasecmp(label, "UTF-16", 6) == 0 ||
+		      g_ascii_strncasecmp(label, "UTF-32", 6) == 0 || label_is(label, "UCS-2")))
+		g_clear_pointer(&label, g_free);
+	return label;
+}
+
+static gboolean label_is_utf8(const char *label)
+{
+	return label_is(label, "UTF-8") || label_is(label, "utf8");
+}
+
+/* Returns the document as UTF-8, *OUT_LEN bytes (a U+0000 of UTF-16 may
+ * still be in it: the repair pass drops it). *SUSPECT is set when the
+ * encoding had to be guessed or the bytes did not fit it. */
+static char *decode_input(const char *data, gsize len, const char *content_type,
+			  ErrorSink *sink, gboolean *suspect, gsize *out_len)
+{
+	gsize skip;
+	const char *wide = sniff_encoding(data, len, &skip);
 
 	data += skip;
 	len -= skip;
@@ -825,16 +902,8 @@ static char *decode_input(const char *data, gsize len, const char *content_type,
 		len = n;
 	}
 
-	g_autofree char *http_label = content_type_charset(content_type);
-	g_autofree char *decl_label = skip ? NULL : declared_encoding(data, len);
-	const char *label = http_label ? http_label : decl_label;
-
-	/* UTF-16/32 named over ASCII-compatible bytes is a mislabel; the
-	 * bytes themselves tell. */
-	if (label && (g_ascii_strncasecmp(label, "UTF-16", 6) == 0 ||
-		      g_ascii_strncasecmp(label, "UTF-32", 6) == 0 || label_is(label, "UCS-2")))
-		label = NULL;
-	if (skip || (label && (label_is(label, "UTF-8") || label_is(label, "utf8")))) {
+	g_autofree char *label = skip ? NULL : input_label(data, len, content_type);
+	if (skip || (label && label_is_utf8(label))) {
 		if (g_utf8_validate_len(data, len, NULL)) {
 			*out_len = len;
 			return g_strndup(data, len);
@@ -1006,6 +1075,37 @@ static void repair_reference(Repair *r, const char *p, const char *end, gsize *c
 	r->repaired = TRUE;
 }
 
+/* Whether one of the eight bytes at P is a control character, '&' or '<'
+ * (exact: the tests for a zero byte and for a byte below 0x20 have no
+ * false positives as to whether there is one). */
+static gboolean word_needs_look(const char *p)
+{
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101), highs = ones << 7;
+	guint64 w, amp, lt;
+
+	memcpy(&w, p, sizeof w);
+	amp = w ^ (ones * '&');
+	lt = w ^ (ones * '<');
+	return ((((w - ones * 0x20) & ~w) | ((amp - ones) & ~amp) | ((lt - ones) & ~lt)) & highs) != 0;
+}
+
+/* The first byte from P that needs a look in needs_repair(): a control
+ * character other than white space, '&' or '<'; END when there is none.
+ * Most bytes need none, so they are checked eight at a time. */
+static const char *next_to_look_at(const char *p, const char *end)
+{
+	while (p < end) {
+		while (end - p >= 8 && !word_needs_look(p))
+			p += 8;
+		for (const char *stop = MIN(p + 8, end); p < stop; p++) {
+			guchar c = *p;
+			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == '&' || c == '<')
+				return p;
+		}
+	}
+	return end;
+}
+
 /* Whether repair_markup() would change TEXT: a control character XML
  * forbids, a DOCTYPE (its entities need the careful path), or an & that
  * starts no XML reference outside comments and CDATA. Most feeds are
@@ -1014,16 +1114,9 @@ static gboolean needs_repair(const char *text, gsize len)
 {
 	const char *p = text, *end = text + len;
 
-	while (p < end) {
-		/* The bytes that need a look, found a run at a time. */
-		while (p < end && (guchar)*p > '<')
-			p++;
-		if (p >= end)
-			break;
+	while ((p = next_to_look_at(p, end)) < end) {
 		guchar c = *p;
-		if ((c >= 0x20 && c != '&' && c != '<') || c == '\t' || c == '\n' || c == '\r') {
-			p++;
-		} else if (c < 0x20) {
+		if (c < 0x20) {
 			return TRUE;
 		} else if (c == '<') {
 			if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
@@ -1167,6 +1260,43 @@ static xmlDoc *parse_xml(const char *text, gsize len, gboolean recover, ErrorSin
 	return doc;
 }
 
+/* A strict pass; its errors are kept only when it is the final one. */
+static xmlDoc *parse_strict(const char *text, gsize len, ErrorSink *sink, gboolean *wellformed)
+{
+	guint before = sink->errors->len;
+	xmlDoc *doc = parse_xml(text, len, FALSE, sink, wellformed);
+
+	if (!doc) {
+		g_ptr_array_set_size(sink->errors, before);
+		sink->dropped = 0;
+	}
+	return doc;
+}
+
+/* DATA as it is to be parsed, past a UTF-8 byte order mark, when
+ * decode_input() passes it through unchanged if it is valid UTF-8 (its
+ * mark or label says UTF-8, or it has none) and repair_markup() would
+ * leave it alone; NULL otherwise. libxml2 checks UTF-8 as it parses, so
+ * such input needs no validated copy first. */
+static const char *plain_utf8(const char *data, gsize len, const char *content_type, gsize *out_len)
+{
+	gsize skip;
+
+	if (sniff_encoding(data, len, &skip))
+		return NULL;
+	data += skip;
+	len -= skip;
+	if (!skip) {
+		g_autofree char *label = input_label(data, len, content_type);
+		if (label && !label_is_utf8(label))
+			return NULL;
+	}
+	if (needs_repair(data, len))
+		return NULL;
+	*out_len = len;
+	return data;
+}
+
 /* ---- Reading the tree --------------------------------------------------- */
 
 typedef enum {
@@ -1264,8 +1394,12 @@ static gboolean in_ns(const xmlNode *node, NsKind kind)
 
 static gboolean is_element(const xmlNode *node, NsKind kind, const char *name)
 {
-	return node->type == XML_ELEMENT_NODE && node->name &&
-	       g_ascii_strcasecmp(local_name(node), name) == 0 && in_ns(node, kind);
+	if (node->type != XML_ELEMENT_NODE || !node->name)
+		return FALSE;
+	const char *local = local_name(node);
+	/* Most siblings differ in the first letter already (0x20 is what case
+	 * changes in an ASCII letter): spare them the full comparison. */
+	return (*local | 0x20) == (*name | 0x20) && g_ascii_strcasecmp(local, name) == 0 && in_ns(node, kind);
 }
 
 static xmlNode *child(const xmlNode *parent, NsKind kind, const char *name)
@@ -1339,6 +1473,20 @@ static char *node_text(const xmlNode *node, gboolean blocks)
 	return g_string_free(out, FALSE);
 }
 
+/* node_text() without the copy when NODE holds one piece of character data,
+ * as most elements do: that is returned from the tree and *OWNED is NULL.
+ * Otherwise *OWNED is node_text(), and returned. */
+static const char *text_of(const xmlNode *node, gboolean blocks, char **owned)
+{
+	const xmlNode *only = node ? node->children : NULL;
+
+	*owned = NULL;
+	if (only && !only->next && (only->type == XML_TEXT_NODE || only->type == XML_CDATA_SECTION_NODE) &&
+	    only->content && strlen((const char *)only->content) <= FEED_MAX_RAW_TEXT_BYTES)
+		return (const char *)only->content;
+	return *owned = node_text(node, blocks);
+}
+
 static xmlAttr *find_attr(const xmlNode *node, const char *name, const char *ns_href)
 {
 	for (xmlAttr *a = node->properties; a; a = a->next) {
@@ -1380,13 +1528,27 @@ static gboolean has_scheme(const char *url)
 	return *p == ':';
 }
 
+/* What resolve_uri() leaves unescaped besides letters, digits and "-._". */
+#define URI_KEPT_CHARS "!#$%&'()*+,/:;=?@[]~"
+
+/* Whether g_uri_escape_string() would change URL; most links are plain
+ * ASCII, and checking is far cheaper than escaping. */
+static gboolean needs_escape(const char *url)
+{
+	for (const char *p = url; *p; p++)
+		if (!g_ascii_isalnum(*p) && !strchr("-._" URI_KEPT_CHARS, *p))
+			return TRUE;
+	return FALSE;
+}
+
 /* REF made absolute against BASE (either may be NULL); NULL when it cannot
  * be. Spaces and non-ASCII characters are percent-encoded first, as a
  * browser would. */
 static char *resolve_uri(const char *ref, const char *base)
 {
 	g_autofree char *trimmed = g_strstrip(g_strdup(ref ? ref : ""));
-	g_autofree char *escaped = g_uri_escape_string(trimmed, "!#$%&'()*+,/:;=?@[]~", FALSE);
+	g_autofree char *escaped = needs_escape(trimmed) ? g_uri_escape_string(trimmed, URI_KEPT_CHARS, FALSE)
+							 : g_steal_pointer(&trimmed);
 
 	if (has_scheme(escaped) || !base)
 		return g_steal_pointer(&escaped);
@@ -1441,7 +1603,8 @@ static char *make_link(const Reader *rd, const xmlNode *node, const char *href)
 	/* An empty reference would name the feed itself. */
 	if (!*ref)
 		return NULL;
-	g_autofree char *base = node_base(node, rd->base_url);
+	/* An absolute reference needs no base; finding it was most of the cost. */
+	g_autofree char *base = has_scheme(ref) ? NULL : node_base(node, rd->base_url);
 	g_autofree char *url = resolve_uri(ref, base);
 	if (!url || !*url || !has_http_scheme(url) || strlen(url) > FEED_MAX_URL_BYTES)
 		return NULL;
@@ -1452,8 +1615,8 @@ static char *element_link(const Reader *rd, const xmlNode *el)
 {
 	if (!el)
 		return NULL;
-	g_autofree char *text = node_text(el, FALSE);
-	return make_link(rd, el, text);
+	g_autofree char *owned = NULL;
+	return make_link(rd, el, text_of(el, FALSE, &owned));
 }
 
 /* Atom's choice of link: rel="alternate" (the default) of an HTML type
@@ -1502,13 +1665,13 @@ static char *atom_text(const xmlNode *el, gsize max_chars)
 	gboolean base64 = (mode && g_ascii_strcasecmp(mode, "base64") == 0) ||
 			  (type && strchr(type, '/') && g_ascii_strncasecmp(type, "text/", 5) != 0 &&
 			   !g_str_has_suffix(type, "+xml") && !g_str_has_suffix(type, "/xml"));
-	g_autofree char *raw = node_text(el, xhtml);
+	g_autofree char *owned = NULL, *decoded = NULL;
+	const char *raw = text_of(el, xhtml, &owned);
 
 	if (base64) {
 		gsize n;
 		g_autofree guchar *bytes = g_base64_decode(raw, &n);
-		g_free(raw);
-		raw = g_utf8_make_valid((const char *)bytes, n);
+		raw = decoded = g_utf8_make_valid((const char *)bytes, n);
 		/* Whatever the type, what people put there is text or HTML. */
 		html = TRUE;
 	}
@@ -1525,8 +1688,8 @@ static char *rss_text(const xmlNode *el, gsize max_chars)
 		return NULL;
 	/* RSS does not say whether text is HTML, and feeds write both; read it
 	 * as HTML, which leaves plain text as it is. */
-	g_autofree char *raw = node_text(el, FALSE);
-	return html_to_text(raw, max_chars);
+	g_autofree char *owned = NULL;
+	return html_to_text(text_of(el, FALSE, &owned), max_chars);
 }
 
 static gint64 element_date(const xmlNode *el)
@@ -1535,8 +1698,8 @@ static gint64 element_date(const xmlNode *el)
 
 	if (!el)
 		return 0;
-	g_autofree char *text = node_text(el, FALSE);
-	return feed_parse_date(text, &t) ? t : 0;
+	g_autofree char *owned = NULL;
+	return feed_parse_date(text_of(el, FALSE, &owned), &t) ? t : 0;
 }
 
 static void feed_item_free(FeedItem *item)
@@ -1588,11 +1751,15 @@ static char *trimmed_text(const xmlNode *el)
 {
 	if (!el)
 		return NULL;
-	g_autofree char *text = node_text(el, FALSE);
-	char *t = g_strdup(g_strstrip(text));
-	if (!*t)
-		g_clear_pointer(&t, g_free);
-	return t;
+	g_autofree char *owned = NULL;
+	const char *text = text_of(el, FALSE, &owned);
+	/* As g_strstrip(), which the borrowed text must not be given. */
+	while (g_ascii_isspace(*text))
+		text++;
+	gsize n = strlen(text);
+	while (n > 0 && g_ascii_isspace(text[n - 1]))
+		n--;
+	return n > 0 ? g_strndup(text, n) : NULL;
 }
 
 static const xmlNode *first_of(const xmlNode *parent, NsKind kind, const char *const *names)
@@ -1786,22 +1953,32 @@ static FeedDocument *parse_document(const char *data, gsize len, const char *nam
 
 	ErrorSink sink = { .name = name, .errors = parse_errors_new() };
 	gboolean suspect = FALSE, repaired = FALSE, wellformed = FALSE;
-	gsize text_len = 0;
-	g_autofree char *text = decode_input(data ? data : "", len, content_type, &sink, &suspect, &text_len);
+	g_autofree char *text = NULL;
 	g_autoptr(GString) repaired_text = NULL;
-	if (needs_repair(text, text_len)) {
-		repaired_text = repair_markup(text, text_len, &sink, &repaired);
-		g_clear_pointer(&text, g_free);
+	xmlDoc *doc = NULL;
+	gsize xml_len = 0;
+	const char *xml = plain_utf8(data ? data : "", len, content_type, &xml_len);
+	if (xml) {
+		doc = parse_strict(xml, xml_len, &sink, &wellformed);
+		/* A failed pass may have met bytes that are not UTF-8 (libxml2
+		 * checks as it parses): only those need decoding with care. */
+		if (!doc && !g_utf8_validate_len(xml, xml_len, NULL))
+			xml = NULL;
 	}
-	const char *xml = repaired_text ? repaired_text->str : text;
-	gsize xml_len = repaired_text ? repaired_text->len : text_len;
+	if (!xml) {
+		gsize text_len = 0;
+		text = decode_input(data ? data : "", len, content_type, &sink, &suspect, &text_len);
+		if (needs_repair(text, text_len)) {
+			repaired_text = repair_markup(text, text_len, &sink, &repaired);
+			g_clear_pointer(&text, g_free);
+		}
+		xml = repaired_text ? repaired_text->str : text;
+		xml_len = repaired_text ? repaired_text->len : text_len;
+		doc = parse_strict(xml, xml_len, &sink, &wellformed);
+	}
 
-	/* Errors of a strict pass are kept only when it is the final one. */
 	guint before = sink.errors->len;
-	xmlDoc *doc = parse_xml(xml, xml_len, FALSE, &sink, &wellformed);
 	if (!doc) {
-		g_ptr_array_set_size(sink.errors, before);
-		sink.dropped = 0;
 		gboolean ignored;
 		doc = parse_xml(xml, xml_len, TRUE, &sink, &ignored);
 		wellformed = FALSE;
