@@ -87,7 +87,14 @@ char *text_shorten(const char *text, gsize max_chars)
 	if (!text)
 		return NULL;
 	const char *cut = text_cut_point(text, max_chars);
-	return *cut ? g_strdup_printf("%.*s…", (int)(cut - text), text) : g_strdup(text);
+	if (!*cut)
+		return g_strdup(text);
+	static const char ellipsis[] = "…";
+	gsize kept = cut - text;
+	char *out = g_malloc(kept + sizeof ellipsis);
+	memcpy(out, text, kept);
+	memcpy(out + kept, ellipsis, sizeof ellipsis);
+	return out;
 }
 
 /* White space and invisible format characters (zero-width space, BOM, soft

@@ -444,11 +444,11 @@ gboolean store_feed_add_items(Store *store, gint64 feed_id, const GPtrArray *ite
 			"INSERT INTO posts (feed_id, guid, link, title, summary, published, seen_at)"
 			" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (feed_id, guid) DO NOTHING");
 		sqlite3_bind_int64(stmt, 1, feed_id);
-		db_bind_text(stmt, 2, item->id);
-		db_bind_text(stmt, 3, item->link);
-		db_bind_text(stmt, 4, item->title);
+		db_bind_borrowed(stmt, 2, item->id);
+		db_bind_borrowed(stmt, 3, item->link);
+		db_bind_borrowed(stmt, 4, item->title);
 		g_autofree char *summary = text_shorten(item->summary, STORE_POST_SUMMARY_CHARS);
-		db_bind_text(stmt, 5, summary);
+		db_bind_borrowed(stmt, 5, summary);
 		db_bind_time(stmt, 6, item->published);
 		sqlite3_bind_int64(stmt, 7, now);
 		if (!db_step_done(store, stmt, error))

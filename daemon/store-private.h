@@ -19,6 +19,9 @@ void db_set_error(GError **error, Store *store, const char *what);
 /* The cached prepared statement for SQL (a string literal), reset. */
 sqlite3_stmt *db_prepare(Store *store, const char *sql);
 void db_bind_text(sqlite3_stmt *stmt, int index, const char *text);
+/* As db_bind_text(), without SQLite's copy of TEXT, which must then live
+ * until the statement has run: for the many rows of a sync. */
+void db_bind_borrowed(sqlite3_stmt *stmt, int index, const char *text);
 /* Binds VALUE, or NULL for 0. */
 void db_bind_time(sqlite3_stmt *stmt, int index, gint64 value);
 char *db_column_text(sqlite3_stmt *stmt, int index);

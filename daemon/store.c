@@ -183,9 +183,7 @@ void db_bind_text(sqlite3_stmt *stmt, int index, const char *text)
 		sqlite3_bind_null(stmt, index);
 }
 
-/* As db_bind_text(), without SQLite's copy of TEXT, which must then live
- * until the statement has run: for the many rows of a sync. */
-static void db_bind_borrowed(sqlite3_stmt *stmt, int index, const char *text)
+void db_bind_borrowed(sqlite3_stmt *stmt, int index, const char *text)
 {
 	if (text)
 		sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC);
