@@ -584,7 +584,8 @@ static char *href_path(const char *base, const char *href)
 /* Decoded path without trailing slashes, to compare collections. */
 static char *path_key(const char *path)
 {
-	char *decoded = g_uri_unescape_string(path, NULL);
+	/* Only %XX changes in decoding; a card's href seldom has any. */
+	char *decoded = strchr(path, '%') ? g_uri_unescape_string(path, NULL) : NULL;
 	if (!decoded)
 		decoded = g_strdup(path);
 	gsize len = strlen(decoded);

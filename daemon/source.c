@@ -169,13 +169,36 @@ GPtrArray *sources_names(Sources *sources)
 /* ---- vCard files and vdirs ---- */
 
 /* A card's fields are written as JSON text directly, byte for byte as
- * json-glib's generator writes the same object (the hashes stored by
- * earlier syncs were taken of that text): building a JsonObject for every
+ * json-glib's generator writes the same object (earlier syncs stored that
+ * text, and a sync compares with it): building a JsonObject for every
  * card and serialising it cost nearly as much as parsing the card. */
+
+/* g_string_append_len() without its generality, which costs more than the
+ * copy of the few bytes appended at a time here. */
+static void json_text_append(GString *out, const char *s, gsize n)
+{
+	gsize at = out->len;
+
+	g_string_set_size(out, at + n);
+	memcpy(out->str + at, s, n);
+}
+
+static gboolean json_text_escaped(guchar c)
+{
+	/* json-glib leaves 0x1f as it is. */
+	return c == '"' || c == '\\' || (c > 0 && c < 0x1f) || c == 0x7f;
+}
+
 static void json_text_string(GString *out, const char *s)
 {
 	g_string_append_c(out, '"');
 	for (const char *p = s; *p; p++) {
+		const char *run = p;
+		while (*p && !json_text_escaped(*p))
+			p++;
+		json_text_append(out, run, p - run);
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"':
 		case '\\':
@@ -198,11 +221,7 @@ static void json_text_string(GString *out, const char *s)
 			g_string_append(out, "\\t");
 			break;
 		default:
-			/* json-glib leaves 0x1f as it is. */
-			if ((*p > 0 && *p < 0x1f) || *p == 0x7f)
-				g_string_append_printf(out, "\\u%04x", (guint) *p);
-			else
-				g_string_append_c(out, *p);
+			g_string_append_printf(out, "\\u%04x", (guint) *p);
 		}
 	}
 	g_string_append_c(out, '"');
@@ -214,8 +233,9 @@ static void json_text_name(GString *out, const char *name)
 	if (out->len > 1)
 		g_string_append_c(out, ',');
 	g_string_append_c(out, '"');
-	g_string_append(out, name);
-	g_string_append(out, "\":");
+	json_text_append(out, name, strlen(name));
+	g_string_append_c(out, '"');
+	g_string_append_c(out, ':');
 }
 
 static void json_text_member(GString *out, const char *name, const char *value)
@@ -224,7 +244,7 @@ static void json_text_member(GString *out, const char *name, const char *value)
 	if (value)
 		json_text_string(out, value);
 	else
-		g_string_append(out, "null");
+		json_text_append(out, "null", 4);
 }
 
 static void json_text_list(GString *out, const char *name, const GPtrArray *values)
@@ -239,66 +259,81 @@ static void json_text_list(GString *out, const char *name, const GPtrArray *valu
 	g_string_append_c(out, ']');
 }
 
-/* A sealed record of CARD. */
-static SourceRecord *record_from_card(VcardContact *card, const char *root)
+/* Swaps two string lists: the record takes the card's without copying. */
+static void take_list(GPtrArray **to, GPtrArray **from)
+{
+	GPtrArray *list = *to;
+
+	*to = *from;
+	*from = list;
+}
+
+/* A sealed record of CARD under KEY, which it takes, as it takes CARD's
+ * strings and lists: CARD is only fit to be freed afterwards. */
+static SourceRecord *record_seal_card(VcardContact *card, char *key)
 {
 	SourceRecord *record = source_record_new();
-	GString *f = g_string_new("{");
+	/* room for a small card's fields without growing */
+	GString *f = g_string_sized_new(256);
 
-	if (card->uid) {
-		record->key = g_strconcat("uid:", card->uid, NULL);
-	} else {
-		const char *file = card->file ? card->file : "";
-		const char *relative = g_str_has_prefix(file, root) ? file + strlen(root) : file;
-		while (*relative == '/')
-			relative++;
-		record->key = g_strdup_printf("file:%s#%u", relative, card->index);
-	}
+	g_string_append_c(f, '{');
+	record->key = key;
 	if (card->fn && *card->fn)
-		record->name = g_strdup(card->fn);
+		record->name = g_steal_pointer(&card->fn);
 	else if (card->org_name)
 		record->name = g_strdup(card->org_name);
 	else if (card->emails->len)
 		record->name = g_strdup(g_ptr_array_index(card->emails, 0));
 	else
 		record->name = g_strdup("(no name)");
-	record->uid = g_strdup(card->uid);
-	for (guint i = 0; i < card->emails->len; i++)
-		g_ptr_array_add(record->emails, g_strdup(g_ptr_array_index(card->emails, i)));
-	for (guint i = 0; i < card->urls->len; i++)
-		g_ptr_array_add(record->urls, g_strdup(g_ptr_array_index(card->urls, i)));
+	record->uid = g_steal_pointer(&card->uid);
+	take_list(&record->emails, &card->emails);
+	take_list(&record->urls, &card->urls);
 	for (guint i = 0; i < card->social_profiles->len; i++) {
 		const VcardSocialProfile *profile = g_ptr_array_index(card->social_profiles, i);
 		if (profile->uri)
 			g_ptr_array_add(record->urls, g_strdup(profile->uri));
 	}
-	for (guint i = 0; i < card->categories->len; i++)
-		g_ptr_array_add(record->categories, g_strdup(g_ptr_array_index(card->categories, i)));
-	record->org = g_strdup(card->org_name);
+	take_list(&record->categories, &card->categories);
+	record->org = g_steal_pointer(&card->org_name);
 	if (card->org_units->len) {
 		g_ptr_array_add(card->org_units, NULL);
 		record->unit = g_strjoinv(" / ", (char **)card->org_units->pdata);
 		g_ptr_array_remove_index(card->org_units, card->org_units->len - 1);
 	}
-	record->title = g_strdup(card->title);
+	record->title = g_steal_pointer(&card->title);
 
 	json_text_member(f, "fn", record->name);
-	json_text_member(f, "org", card->org_name);
+	json_text_member(f, "org", record->org);
 	json_text_member(f, "unit", record->unit);
-	json_text_member(f, "title", card->title);
-	json_text_list(f, "emails", card->emails);
+	json_text_member(f, "title", record->title);
+	json_text_list(f, "emails", record->emails);
 	json_text_list(f, "tels", card->tels);
 	json_text_list(f, "urls", record->urls);
-	json_text_list(f, "categories", card->categories);
+	json_text_list(f, "categories", record->categories);
 	json_text_member(f, "nickname", card->nickname);
 	json_text_member(f, "bday", card->bday);
 	json_text_member(f, "note", card->note);
-	json_text_member(f, "uid", card->uid);
+	json_text_member(f, "uid", record->uid);
 	json_text_member(f, "rev", card->rev);
 	g_string_append_c(f, '}');
 	g_clear_pointer(&record->fields, json_object_unref);
 	record->fields_text = g_string_free(f, FALSE);
 	return record;
+}
+
+/* A sealed record of CARD, read from a file under ROOT; takes CARD's strings
+ * and lists as record_seal_card() does. */
+static SourceRecord *record_from_card(VcardContact *card, const char *root)
+{
+	if (card->uid)
+		return record_seal_card(card, g_strconcat("uid:", card->uid, NULL));
+
+	const char *file = card->file ? card->file : "";
+	const char *relative = g_str_has_prefix(file, root) ? file + strlen(root) : file;
+	while (*relative == '/')
+		relative++;
+	return record_seal_card(card, g_strdup_printf("file:%s#%u", relative, card->index));
 }
 
 /* "file:line: message; …; and N more" of the first few PARSE_ERRORS. */
@@ -602,9 +637,7 @@ static void on_carddav_card(const CarddavBook *book, const CarddavCard *card, gp
 		g_ptr_array_add(read->errors, g_ptr_array_steal_index(parsed->errors, 0));
 	if (parsed->contacts->len == 0)
 		return;
-	g_autoptr(SourceRecord) record = record_from_card(g_ptr_array_index(parsed->contacts, 0), "");
-	g_free(record->key);
-	record->key = g_strdup(card->href);
+	g_autoptr(SourceRecord) record = record_seal_card(g_ptr_array_index(parsed->contacts, 0), g_strdup(card->href));
 	record->etag = g_strdup(card->etag);
 	record_pack_add(read->pack, record);
 	if (g_hash_table_lookup_extended(read->known, card->href, &known_href, NULL))

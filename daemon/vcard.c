@@ -132,7 +132,9 @@ static char *param_value_decode(const char *s, gsize len)
 	return g_string_free(out, FALSE);
 }
 
-static void params_add(GPtrArray *params, const char *s, gsize len)
+/* Adds one parameter to *PARAMS, created on the first one: most
+ * properties have none. */
+static void params_add(GPtrArray **params, const char *s, gsize len)
 {
 	while (len > 0 && g_ascii_isspace(*s))
 		s++, len--;
@@ -159,7 +161,132 @@ static void params_add(GPtrArray *params, const char *s, gsize len)
 		else
 			param->name = g_strdup("TYPE");
 	}
-	g_ptr_array_add(params, param);
+	if (!*params)
+		*params = g_ptr_array_new_with_free_func((GDestroyNotify)param_free);
+	g_ptr_array_add(*params, param);
+}
+
+/* --- property names ------------------------------------------------------ */
+
+/* The properties the reader acts on, known by name once per line instead
+ * of comparing the name with every one of them. */
+typedef enum {
+	PROP_OTHER,
+	PROP_BEGIN,
+	PROP_END,
+	PROP_AGENT,
+	PROP_PHOTO,
+	PROP_LOGO,
+	PROP_KEY,
+	PROP_X_MS_CARDPICTURE,
+	PROP_SOUND,
+	/* from here on, what a contact is built from */
+	PROP_FN,
+	PROP_N,
+	PROP_ORG,
+	PROP_TITLE,
+	PROP_NICKNAME,
+	PROP_NOTE,
+	PROP_UID,
+	PROP_KIND,          /* and X-ADDRESSBOOKSERVER-KIND */
+	PROP_X_ABSHOWAS,
+	PROP_REV,
+	PROP_EMAIL,
+	PROP_TEL,
+	PROP_URL,
+	PROP_BDAY,
+	PROP_ANNIVERSARY,
+	PROP_X_ANNIVERSARY, /* and the other exporters' anniversaries */
+	PROP_X_ABDATE,
+	PROP_CATEGORIES,
+	PROP_X_SOCIALPROFILE,
+	PROP_IMPP,
+	PROP_X_ABLABEL,
+	PROP_X_PHONETIC_FIRST_NAME,
+	PROP_X_PHONETIC_LAST_NAME,
+	PROP_SORT_STRING,
+	PROP_X_ANDROID_CUSTOM,
+	PROP_X_MESSAGING,   /* X-MESSAGING/service-...: KDE */
+	PROP_SOCIAL,        /* one of social_props */
+} PropKind;
+
+#define PROP_NAME(name, kind) { name, sizeof(name) - 1, kind }
+
+static const struct {
+	const char *name; /* upper case */
+	guint8 len;
+	PropKind kind;
+} prop_names[] = {
+	PROP_NAME("BEGIN", PROP_BEGIN),
+	PROP_NAME("END", PROP_END),
+	PROP_NAME("AGENT", PROP_AGENT),
+	PROP_NAME("PHOTO", PROP_PHOTO),
+	PROP_NAME("LOGO", PROP_LOGO),
+	PROP_NAME("KEY", PROP_KEY),
+	PROP_NAME("X-MS-CARDPICTURE", PROP_X_MS_CARDPICTURE),
+	PROP_NAME("SOUND", PROP_SOUND),
+	PROP_NAME("FN", PROP_FN),
+	PROP_NAME("N", PROP_N),
+	PROP_NAME("ORG", PROP_ORG),
+	PROP_NAME("TITLE", PROP_TITLE),
+	PROP_NAME("NICKNAME", PROP_NICKNAME),
+	PROP_NAME("NOTE", PROP_NOTE),
+	PROP_NAME("UID", PROP_UID),
+	PROP_NAME("KIND", PROP_KIND),
+	PROP_NAME("X-ADDRESSBOOKSERVER-KIND", PROP_KIND),
+	PROP_NAME("X-ABSHOWAS", PROP_X_ABSHOWAS),
+	PROP_NAME("REV", PROP_REV),
+	PROP_NAME("EMAIL", PROP_EMAIL),
+	PROP_NAME("TEL", PROP_TEL),
+	PROP_NAME("URL", PROP_URL),
+	PROP_NAME("BDAY", PROP_BDAY),
+	PROP_NAME("ANNIVERSARY", PROP_ANNIVERSARY),
+	PROP_NAME("X-ANNIVERSARY", PROP_X_ANNIVERSARY),
+	PROP_NAME("X-EVOLUTION-ANNIVERSARY", PROP_X_ANNIVERSARY),
+	PROP_NAME("X-KADDRESSBOOK-X-ANNIVERSARY", PROP_X_ANNIVERSARY),
+	PROP_NAME("X-MS-ANNIVERSARY", PROP_X_ANNIVERSARY),
+	PROP_NAME("X-ABDATE", PROP_X_ABDATE),
+	PROP_NAME("CATEGORIES", PROP_CATEGORIES),
+	PROP_NAME("X-SOCIALPROFILE", PROP_X_SOCIALPROFILE),
+	PROP_NAME("IMPP", PROP_IMPP),
+	PROP_NAME("X-ABLABEL", PROP_X_ABLABEL),
+	PROP_NAME("X-PHONETIC-FIRST-NAME", PROP_X_PHONETIC_FIRST_NAME),
+	PROP_NAME("X-PHONETIC-LAST-NAME", PROP_X_PHONETIC_LAST_NAME),
+	PROP_NAME("SORT-STRING", PROP_SORT_STRING),
+	PROP_NAME("X-ANDROID-CUSTOM", PROP_X_ANDROID_CUSTOM),
+};
+
+/* Old one-service properties: X-TWITTER:user and the like. */
+static const struct {
+	const char *name;
+	const char *type;
+} social_props[] = {
+	{ "X-TWITTER", "twitter" }, { "X-SKYPE", "skype" }, { "X-SKYPE-USERNAME", "skype" },
+	{ "X-AIM", "aim" }, { "X-JABBER", "jabber" }, { "X-MSN", "msn" }, { "X-YAHOO", "yahoo" },
+	{ "X-ICQ", "icq" }, { "X-GTALK", "gtalk" }, { "X-GOOGLE-TALK", "gtalk" }, { "X-QQ", "qq" },
+	{ "X-GADUGADU", "gadugadu" }, { "X-LINKEDIN", "linkedin" }, { "X-FACEBOOK", "facebook" },
+	{ "X-GITHUB", "github" }, { "X-MASTODON", "mastodon" }, { "X-LINE", "line" },
+};
+
+#define X_MESSAGING "X-MESSAGING/"
+
+/* NAME (LEN bytes, upper case) as a kind; *SOCIAL is its index in
+ * social_props for PROP_SOCIAL. */
+static PropKind prop_kind(const char *name, gsize len, guint *social)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(prop_names); i++)
+		if (prop_names[i].len == len && prop_names[i].name[0] == name[0] &&
+		    memcmp(prop_names[i].name, name, len) == 0)
+			return prop_names[i].kind;
+	if (len < 2 || name[0] != 'X' || name[1] != '-')
+		return PROP_OTHER;
+	for (gsize i = 0; i < G_N_ELEMENTS(social_props); i++) {
+		if (strcmp(name, social_props[i].name) == 0) {
+			*social = i;
+			return PROP_SOCIAL;
+		}
+	}
+	return g_str_has_prefix(name, X_MESSAGING) ? PROP_X_MESSAGING : PROP_OTHER;
 }
 
 /* --- photo and other binary values, streamed ---------------------------- */
@@ -506,8 +633,9 @@ typedef struct {
 	const char *file; /* borrowed */
 	const char *end;
 	Cursor pos;
-	GPtrArray *stack;  /* Card*, owned, innermost last */
-	GPtrArray *errors; /* ParseError*, owned; moved into the result at the end */
+	Card *stack[VCARD_MAX_NESTING]; /* owned, innermost last */
+	guint depth;       /* cards in STACK */
+	GPtrArray *errors; /* ParseError*, owned, NULL until the first; moved into the result at the end */
 	VcardResult *result;
 	guint cards;       /* BEGINs seen */
 	guint finished;    /* cards emitted or dropped, for VcardContact.index */
@@ -604,14 +732,18 @@ static gboolean line_is_base64(const Line *line)
 	return TRUE;
 }
 
-/* One property: its header parsed, its value unfolded (or streamed). */
+/* One property: its header parsed, its value unfolded (or streamed). One
+ * Logical serves a whole buffer: NAME and TEXT keep their memory from line
+ * to line. */
 typedef struct {
 	guint line;
 	gboolean no_colon;
 	gboolean bad_name;
 	char *group;       /* owned; lower case; NULL when none */
-	char *name;        /* owned; upper case */
-	GPtrArray *params; /* Param*, owned */
+	GString *name;     /* owned; upper case */
+	PropKind kind;     /* of NAME */
+	guint social;      /* PROP_SOCIAL: index in social_props */
+	GPtrArray *params; /* Param*, owned; NULL when none */
 	GString *text;     /* owned; header ':' value, unfolded */
 	gsize value_start; /* offset of the value in text */
 	gboolean qp;
@@ -622,16 +754,31 @@ typedef struct {
 	gboolean had_nul;
 } Logical;
 
+/* Forgets the property, keeping the memory of NAME and TEXT. */
 static void logical_clear(Logical *lg)
 {
+	GString *name = lg->name, *text = lg->text;
+
 	g_free(lg->group);
-	g_free(lg->name);
 	if (lg->params)
 		g_ptr_array_unref(lg->params);
-	if (lg->text)
-		g_string_free(lg->text, TRUE);
 	photo_clear(&lg->photo);
 	memset(lg, 0, sizeof(*lg));
+	lg->name = name;
+	lg->text = text;
+	if (name)
+		g_string_truncate(name, 0);
+	if (text)
+		g_string_truncate(text, 0);
+}
+
+static void logical_free(Logical *lg)
+{
+	logical_clear(lg);
+	if (lg->name)
+		g_string_free(lg->name, TRUE);
+	if (lg->text)
+		g_string_free(lg->text, TRUE);
 }
 
 /* Appends bytes of a physical line, dropping NULs and stopping at the
@@ -661,6 +808,10 @@ static gboolean take_fold(Parser *ps, Logical *lg)
 	Cursor cursor = ps->pos;
 	Line line;
 
+	/* Most lines start with a name: no need to scan them here. A line
+	 * starting with white space, a line break or a BOM needs a look. */
+	if (cursor.p < ps->end && !strchr(" \t\r\n\xEF", *cursor.p))
+		return FALSE;
 	do {
 		if (!cursor_next(ps, &cursor, &line))
 			return FALSE;
@@ -678,15 +829,15 @@ static gboolean take_fold(Parser *ps, Logical *lg)
 static gboolean take_backslash_break(Parser *ps, Logical *lg)
 {
 	const GString *t = lg->text;
-	const char *charset = param_get(lg->params, "CHARSET");
+	const char *charset;
 	gsize n = 0;
-
-	if (charset && g_ascii_strcasecmp(charset_iconv_name(charset), "UTF-8") != 0)
-		return FALSE;
 
 	while (n < t->len - lg->value_start && t->str[t->len - 1 - n] == '\\')
 		n++;
 	if (n % 2 == 0)
+		return FALSE;
+	charset = param_get(lg->params, "CHARSET");
+	if (charset && g_ascii_strcasecmp(charset_iconv_name(charset), "UTF-8") != 0)
 		return FALSE;
 
 	Cursor cursor = ps->pos;
@@ -764,9 +915,14 @@ static void parse_header(const char *s, gsize len, Logical *lg)
 	}
 	if (!valid_name(name, name_len))
 		lg->bad_name = TRUE;
-	lg->name = g_ascii_strup(name, name_len);
+	if (!lg->name)
+		lg->name = g_string_sized_new(32);
+	g_string_append_len(lg->name, name, name_len);
+	for (char *c = lg->name->str; *c; c++)
+		if (*c >= 'a' && *c <= 'z')
+			*c -= 'a' - 'A';
+	lg->kind = prop_kind(lg->name->str, lg->name->len, &lg->social);
 
-	lg->params = g_ptr_array_new_with_free_func((GDestroyNotify)param_free);
 	gsize i = name_end + 1, start = i;
 	gboolean quoted = FALSE;
 	for (; i <= len; i++) {
@@ -774,15 +930,10 @@ static void parse_header(const char *s, gsize len, Logical *lg)
 			quoted = !quoted;
 		if (i == len || (s[i] == ';' && !quoted)) {
 			if (start < i)
-				params_add(lg->params, s + start, i - start);
+				params_add(&lg->params, s + start, i - start);
 			start = i + 1;
 		}
 	}
-}
-
-static gboolean name_is(const Logical *lg, const char *name)
-{
-	return lg->name && strcmp(lg->name, name) == 0;
 }
 
 /* Binary values that are streamed, never kept as text. */
@@ -794,10 +945,10 @@ static gboolean logical_is_binary(const Logical *lg)
 		return TRUE;
 	if (lg->qp)
 		return FALSE;
-	if (name_is(lg, "SOUND"))
+	if (lg->kind == PROP_SOUND)
 		return !param_has(lg->params, "TYPE", "X-IRMC-N");
-	return name_is(lg, "PHOTO") || name_is(lg, "LOGO") || name_is(lg, "KEY") ||
-	       name_is(lg, "X-MS-CARDPICTURE");
+	return lg->kind == PROP_PHOTO || lg->kind == PROP_LOGO || lg->kind == PROP_KEY ||
+	       lg->kind == PROP_X_MS_CARDPICTURE;
 }
 
 static void read_binary(Parser *ps, Logical *lg)
@@ -807,7 +958,7 @@ static void read_binary(Parser *ps, Logical *lg)
 				      g_ascii_strcasecmp(encoding, "B") == 0);
 	Sink sink;
 
-	sink_init(&sink, (name_is(lg, "PHOTO") || name_is(lg, "X-MS-CARDPICTURE")) && !lg->bad_name, base64);
+	sink_init(&sink, (lg->kind == PROP_PHOTO || lg->kind == PROP_X_MS_CARDPICTURE) && !lg->bad_name, base64);
 	sink_feed(&sink, lg->text->str + lg->value_start, lg->text->len - lg->value_start);
 	g_string_truncate(lg->text, lg->value_start);
 
@@ -889,7 +1040,8 @@ static gboolean read_logical(Parser *ps, Logical *lg)
 	} while (line_is_blank(&line));
 
 	lg->line = line.number;
-	lg->text = g_string_sized_new(line.len + 16);
+	if (!lg->text)
+		lg->text = g_string_sized_new(MAX(line.len + 16, 256));
 	/* An indented line with nothing to continue stands on its own. */
 	while (line.len > 0 && (line.s[0] == ' ' || line.s[0] == '\t'))
 		line.s++, line.len--;
@@ -929,12 +1081,14 @@ static const char *logical_value(const Logical *lg)
 
 typedef struct {
 	guint line;
+	PropKind kind;
+	guint social;      /* PROP_SOCIAL: index in social_props */
 	char *group;       /* owned; lower case or NULL */
-	char *name;        /* owned; upper case */
-	GPtrArray *params; /* Param*, owned */
-	char *value;       /* owned; raw bytes as unfolded, still encoded */
+	char *name;        /* owned; upper case; only for PROP_X_MESSAGING, whose name says the service */
+	GPtrArray *params; /* Param*, owned; NULL when none */
 	gsize value_len;
 	gboolean qp;
+	char value[];      /* raw bytes as unfolded, still encoded; in the same block */
 } Prop;
 
 static void prop_free(Prop *prop)
@@ -945,21 +1099,20 @@ static void prop_free(Prop *prop)
 	g_free(prop->name);
 	if (prop->params)
 		g_ptr_array_unref(prop->params);
-	g_free(prop->value);
 	g_free(prop);
 }
 
 struct Card {
 	guint begin_line;
 	GPtrArray *props;  /* Prop*, owned: only the properties a contact uses */
-	GPtrArray *errors; /* ParseError*, owned: lines skipped, the card kept */
+	GPtrArray *errors; /* ParseError*, owned, NULL until the first: lines skipped, the card kept */
 	gsize bytes;
 	guint n_props;
 	char *drop_reason; /* owned; set once the card went over a limit */
 	char *charset;     /* owned; its first non-UTF-8 CHARSET label */
 	Photo photo;
 	int photo_rank;    /* how good photo is: 0 none, 1 URL, 2 X-MS-CARDPICTURE, 3 PHOTO */
-	GPtrArray *nested; /* Card*, owned: complete cards found inside this one */
+	GPtrArray *nested; /* Card*, owned, NULL until the first: complete cards found inside this one */
 };
 
 static void card_free(Card *card)
@@ -967,11 +1120,13 @@ static void card_free(Card *card)
 	if (!card)
 		return;
 	g_ptr_array_unref(card->props);
-	g_ptr_array_unref(card->errors);
+	if (card->errors)
+		g_ptr_array_unref(card->errors);
 	g_free(card->drop_reason);
 	g_free(card->charset);
 	photo_clear(&card->photo);
-	g_ptr_array_unref(card->nested);
+	if (card->nested)
+		g_ptr_array_unref(card->nested);
 	g_free(card);
 }
 
@@ -981,13 +1136,20 @@ static Card *card_new(guint line)
 
 	card->begin_line = line;
 	card->props = g_ptr_array_new_with_free_func((GDestroyNotify)prop_free);
-	card->errors = parse_errors_new();
-	card->nested = g_ptr_array_new_with_free_func((GDestroyNotify)card_free);
 	return card;
+}
+
+static void card_add_nested(Card *card, Card *inner)
+{
+	if (!card->nested)
+		card->nested = g_ptr_array_new_with_free_func((GDestroyNotify)card_free);
+	g_ptr_array_add(card->nested, inner);
 }
 
 static void card_error(const Parser *ps, Card *card, guint line, const char *message)
 {
+	if (!card->errors)
+		card->errors = parse_errors_new();
 	g_ptr_array_add(card->errors, parse_error_new(ps->file, line, "%s", message));
 }
 
@@ -1009,39 +1171,11 @@ static gboolean charset_known(const char *label)
 	return probe != NULL;
 }
 
-/* Old one-service properties: X-TWITTER:user and the like. */
-static const struct {
-	const char *name;
-	const char *type;
-} social_props[] = {
-	{ "X-TWITTER", "twitter" }, { "X-SKYPE", "skype" }, { "X-SKYPE-USERNAME", "skype" },
-	{ "X-AIM", "aim" }, { "X-JABBER", "jabber" }, { "X-MSN", "msn" }, { "X-YAHOO", "yahoo" },
-	{ "X-ICQ", "icq" }, { "X-GTALK", "gtalk" }, { "X-GOOGLE-TALK", "gtalk" }, { "X-QQ", "qq" },
-	{ "X-GADUGADU", "gadugadu" }, { "X-LINKEDIN", "linkedin" }, { "X-FACEBOOK", "facebook" },
-	{ "X-GITHUB", "github" }, { "X-MASTODON", "mastodon" }, { "X-LINE", "line" },
-};
-
 /* The properties a VcardContact is built from; the others are read and
  * forgotten. */
-static gboolean prop_wanted(const char *name)
+static gboolean prop_wanted(PropKind kind)
 {
-	static const char *const names[] = {
-		"FN", "N", "ORG", "TITLE", "NICKNAME", "NOTE", "UID", "KIND",
-		"X-ADDRESSBOOKSERVER-KIND", "X-ABSHOWAS", "REV", "EMAIL", "TEL", "URL",
-		"BDAY", "ANNIVERSARY", "X-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY",
-		"X-KADDRESSBOOK-X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-ABDATE",
-		"CATEGORIES", "X-SOCIALPROFILE", "IMPP", "X-ABLABEL",
-		"X-PHONETIC-FIRST-NAME", "X-PHONETIC-LAST-NAME", "SORT-STRING", "SOUND",
-		"X-ANDROID-CUSTOM",
-	};
-
-	for (gsize i = 0; i < G_N_ELEMENTS(names); i++)
-		if (strcmp(name, names[i]) == 0)
-			return TRUE;
-	for (gsize i = 0; i < G_N_ELEMENTS(social_props); i++)
-		if (strcmp(name, social_props[i].name) == 0)
-			return TRUE;
-	return g_str_has_prefix(name, "X-MESSAGING/");
+	return kind == PROP_SOUND || kind >= PROP_FN;
 }
 
 static void card_add(Parser *ps, Card *card, Logical *lg)
@@ -1077,9 +1211,9 @@ static void card_add(Parser *ps, Card *card, Logical *lg)
 	if (lg->streamed) {
 		/* The first photo wins, but an embedded PHOTO beats Outlook's
 		 * X-MS-CARDPICTURE, which beats a URL. */
-		int rank = !lg->photo.present ? 0 : lg->photo.uri ? 1 : name_is(lg, "PHOTO") ? 3 : 2;
+		int rank = !lg->photo.present ? 0 : lg->photo.uri ? 1 : lg->kind == PROP_PHOTO ? 3 : 2;
 		if (lg->photo_bad) {
-			g_autofree char *message = g_strdup_printf("%s does not decode, ignoring it", lg->name);
+			g_autofree char *message = g_strdup_printf("%s does not decode, ignoring it", lg->name->str);
 			card_error(ps, card, lg->line, message);
 		} else if (rank > card->photo_rank) {
 			photo_clear(&card->photo);
@@ -1089,17 +1223,21 @@ static void card_add(Parser *ps, Card *card, Logical *lg)
 		}
 		return;
 	}
-	if (!prop_wanted(lg->name))
+	if (!prop_wanted(lg->kind))
 		return;
 
-	Prop *prop = g_new0(Prop, 1);
+	gsize value_len = lg->text->len - lg->value_start;
+	Prop *prop = g_malloc(sizeof(Prop) + value_len + 1);
 	prop->line = lg->line;
+	prop->kind = lg->kind;
+	prop->social = lg->social;
 	prop->group = g_steal_pointer(&lg->group);
-	prop->name = g_steal_pointer(&lg->name);
+	prop->name = lg->kind == PROP_X_MESSAGING ? g_strdup(lg->name->str) : NULL;
 	prop->params = g_steal_pointer(&lg->params);
-	prop->value_len = lg->text->len - lg->value_start;
-	prop->value = g_strndup(lg->text->str + lg->value_start, prop->value_len);
+	prop->value_len = value_len;
 	prop->qp = lg->qp;
+	memcpy(prop->value, lg->text->str + lg->value_start, value_len);
+	prop->value[value_len] = '\0';
 	g_ptr_array_add(card->props, prop);
 }
 
@@ -1167,54 +1305,67 @@ static char *param_utf8(const Prop *prop, const char *name, const char *fallback
 
 /* Backslash escapes: \n \N newline, \, \; \: \\ the character, and \" too
  * (Apple writes it); others are kept as written ("C:\Users"). CR LF and CR
- * become LF. */
-static char *unescape(const char *s, gsize len)
+ * become LF. In place (the text only shrinks); returns S. */
+static char *unescape(char *s)
 {
-	GString *out = g_string_sized_new(len);
+	char *o = strpbrk(s, "\\\r");
 
-	for (gsize i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '\\' && i + 1 < len) {
-			char next = s[i + 1];
+	if (!o)
+		return s; /* most values */
+	for (const char *p = o; *p; p++) {
+		char c = *p;
+		if (c == '\\' && p[1]) {
+			char next = p[1];
 			if (next == 'n' || next == 'N') {
-				g_string_append_c(out, '\n');
-				i++;
+				*o++ = '\n';
+				p++;
 				continue;
 			}
 			if (next == ',' || next == ';' || next == ':' || next == '\\' || next == '"') {
-				g_string_append_c(out, next);
-				i++;
+				*o++ = next;
+				p++;
 				continue;
 			}
 		}
 		if (c == '\r') {
-			g_string_append_c(out, '\n');
-			if (i + 1 < len && s[i + 1] == '\n')
-				i++;
+			*o++ = '\n';
+			if (p[1] == '\n')
+				p++;
 			continue;
 		}
-		g_string_append_c(out, c);
+		*o++ = c;
 	}
-	return g_string_free(out, FALSE);
+	*o = '\0';
+	return s;
 }
 
-/* Splits at SEP where it is not escaped, and unescapes each part. */
-static GPtrArray *split_unescape(const char *s, char sep)
+/* The next part of the text at *CURSOR, up to a SEP that is not escaped,
+ * cut off and unescaped in place; NULL after the last one. A last part
+ * ending in a lone '\' is dropped. */
+static char *part_next(char **cursor, char sep)
 {
-	GPtrArray *parts = g_ptr_array_new_with_free_func(g_free);
-	gsize start = 0, i = 0, len = strlen(s);
+	char *start = *cursor, *p = start;
 
-	for (; i <= len; i++) {
-		if (i < len && s[i] == '\\') {
-			i++;
-			continue;
-		}
-		if (i >= len || s[i] == sep) {
-			g_ptr_array_add(parts, unescape(s + start, MIN(i, len) - start));
-			start = i + 1;
+	if (!start)
+		return NULL;
+	for (; *p && *p != sep; p++) {
+		if (*p == '\\' && !*++p) {
+			*cursor = NULL;
+			return NULL;
 		}
 	}
-	return parts;
+	*cursor = *p ? p + 1 : NULL;
+	*p = '\0';
+	return unescape(start);
+}
+
+/* Trims S in place; returns it, or NULL when it is empty. */
+static char *trimmed(char *s)
+{
+	if (!s)
+		return NULL;
+	g_strstrip(s);
+	return *s ? s : NULL;
 }
 
 /* Trims S in place; returns it, or NULL (freeing it) when it is empty. */
@@ -1230,9 +1381,10 @@ static char *tidy(char *s)
 	return s;
 }
 
-static char *part_dup(const GPtrArray *parts, guint i)
+/* The next part, trimmed, as a copy; NULL when it is empty or there is none. */
+static char *part_dup(char **cursor, char sep)
 {
-	return i < parts->len ? tidy(g_strdup(g_ptr_array_index(parts, i))) : NULL;
+	return g_strdup(trimmed(part_next(cursor, sep)));
 }
 
 static void add_unique(GPtrArray *list, char *value, gboolean fold_case)
@@ -1249,13 +1401,9 @@ static void add_unique(GPtrArray *list, char *value, gboolean fold_case)
 	g_ptr_array_add(list, value);
 }
 
-static char *nfkc(char *s)
+static char *nfkc(const char *s)
 {
-	if (!s)
-		return NULL;
-	char *normal = g_utf8_normalize(s, -1, G_NORMALIZE_NFKC);
-	g_free(s);
-	return tidy(normal);
+	return s ? tidy(g_utf8_normalize(s, -1, G_NORMALIZE_NFKC)) : NULL;
 }
 
 /* BDAY and ANNIVERSARY: 19800102, 1980-01-02, --0102, --01-02, a date-time;
@@ -1389,7 +1537,7 @@ static char *service_type(const Prop *prop)
 {
 	static const char *const generic[] = { "PREF", "HOME", "WORK", "INTERNET", "OTHER", "PERSONAL", "MOBILE" };
 
-	for (guint i = 0; i < prop->params->len; i++) {
+	for (guint i = 0; prop->params && i < prop->params->len; i++) {
 		const Param *param = g_ptr_array_index(prop->params, i);
 		if (strcmp(param->name, "TYPE") != 0)
 			continue;
@@ -1505,15 +1653,16 @@ static gboolean reading_set(Reading *reading)
 	return reading->family || reading->given || reading->full;
 }
 
-static void reading_parse(Reading *reading, const char *text, char sep)
+/* Reads TEXT, which it unescapes in place. */
+static void reading_parse(Reading *reading, char *text, char sep)
 {
 	reading_clear(reading);
 	if (strchr(text, sep)) {
-		g_autoptr(GPtrArray) parts = split_unescape(text, sep);
-		reading->family = nfkc(part_dup(parts, 0));
-		reading->given = nfkc(part_dup(parts, 1));
+		char *cursor = text;
+		reading->family = nfkc(trimmed(part_next(&cursor, sep)));
+		reading->given = nfkc(trimmed(part_next(&cursor, sep)));
 	} else {
-		reading->full = nfkc(unescape(text, strlen(text)));
+		reading->full = nfkc(unescape(text));
 	}
 }
 
@@ -1521,7 +1670,7 @@ static void reading_parse(Reading *reading, const char *text, char sep)
  * name nor anything else to know the person by. */
 static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 {
-	g_autoptr(GHashTable) labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_autoptr(GHashTable) labels = NULL;
 	const char *fallback = card->charset ? card->charset : ps->charset;
 	VcardContact *contact = contact_new();
 	gboolean have_n = FALSE, have_org = FALSE, show_as_company = FALSE;
@@ -1532,31 +1681,37 @@ static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 	/* Apple's itemN.X-ABLabel names the other itemN properties. */
 	for (guint i = 0; i < card->props->len; i++) {
 		const Prop *prop = g_ptr_array_index(card->props, i);
-		if (prop->group && strcmp(prop->name, "X-ABLABEL") == 0 && !g_hash_table_contains(labels, prop->group)) {
+		if (!prop->group || prop->kind != PROP_X_ABLABEL)
+			continue;
+		if (!labels)
+			labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+		if (!g_hash_table_contains(labels, prop->group)) {
 			char *label = label_clean(prop_utf8(prop, fallback));
 			if (label)
 				g_hash_table_insert(labels, g_strdup(prop->group), label);
 		}
 	}
 
+	/* TEXT is unescaped in place, and taken where a field keeps it whole. */
 	for (guint i = 0; i < card->props->len; i++) {
 		const Prop *prop = g_ptr_array_index(card->props, i);
-		const char *name = prop->name;
-		const char *label = prop->group ? g_hash_table_lookup(labels, prop->group) : NULL;
+		const char *label = prop->group && labels ? g_hash_table_lookup(labels, prop->group) : NULL;
 		g_autofree char *text = prop_utf8(prop, fallback);
+		char *cursor = text;
 
-		if (strcmp(name, "FN") == 0) {
+		switch (prop->kind) {
+		case PROP_FN:
 			if (!contact->fn)
-				contact->fn = tidy(unescape(text, strlen(text)));
-		} else if (strcmp(name, "N") == 0) {
+				contact->fn = tidy(unescape(g_steal_pointer(&text)));
+			break;
+		case PROP_N: {
 			if (have_n)
 				continue;
-			g_autoptr(GPtrArray) parts = split_unescape(text, ';');
-			contact->n_family = part_dup(parts, 0);
-			contact->n_given = part_dup(parts, 1);
-			contact->n_additional = part_dup(parts, 2);
-			contact->n_prefix = part_dup(parts, 3);
-			contact->n_suffix = part_dup(parts, 4);
+			contact->n_family = part_dup(&cursor, ';');
+			contact->n_given = part_dup(&cursor, ';');
+			contact->n_additional = part_dup(&cursor, ';');
+			contact->n_prefix = part_dup(&cursor, ';');
+			contact->n_suffix = part_dup(&cursor, ';');
 			have_n = contact->n_family || contact->n_given || contact->n_additional ||
 				 contact->n_prefix || contact->n_suffix;
 			g_autofree char *sort = param_utf8(prop, "SORT-AS", fallback);
@@ -1571,78 +1726,94 @@ static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 				    g_strcmp0(sort_as.given, contact->n_given) == 0)
 					reading_clear(&sort_as);
 			}
-		} else if (strcmp(name, "ORG") == 0) {
+			break;
+		}
+		case PROP_ORG: {
 			if (have_org)
 				continue;
-			g_autoptr(GPtrArray) parts = split_unescape(text, ';');
-			contact->org_name = part_dup(parts, 0);
-			for (guint k = 1; k < parts->len; k++) {
-				char *unit = part_dup(parts, k);
-				if (unit)
-					g_ptr_array_add(contact->org_units, unit);
-			}
+			char *unit;
+			contact->org_name = part_dup(&cursor, ';');
+			while ((unit = part_next(&cursor, ';')))
+				if (trimmed(unit))
+					g_ptr_array_add(contact->org_units, g_strdup(unit));
 			have_org = contact->org_name || contact->org_units->len > 0;
-		} else if (strcmp(name, "TITLE") == 0) {
+			break;
+		}
+		case PROP_TITLE:
 			if (!contact->title)
-				contact->title = tidy(unescape(text, strlen(text)));
-		} else if (strcmp(name, "NICKNAME") == 0) {
-			g_autoptr(GPtrArray) parts = split_unescape(text, ',');
-			for (guint k = 0; k < parts->len; k++)
-				add_unique(contact->nicknames, part_dup(parts, k), FALSE);
-		} else if (strcmp(name, "NOTE") == 0) {
-			char *value = tidy(unescape(text, strlen(text)));
+				contact->title = tidy(unescape(g_steal_pointer(&text)));
+			break;
+		case PROP_NICKNAME:
+			while (cursor)
+				add_unique(contact->nicknames, part_dup(&cursor, ','), FALSE);
+			break;
+		case PROP_NOTE: {
+			const char *value = trimmed(unescape(text));
 			if (value) {
 				if (!note)
 					note = g_string_new(value);
 				else
 					g_string_append_printf(note, "\n%s", value);
-				g_free(value);
 			}
-		} else if (strcmp(name, "UID") == 0) {
+			break;
+		}
+		case PROP_UID:
 			if (!contact->uid)
-				contact->uid = tidy(unescape(text, strlen(text)));
-		} else if (strcmp(name, "KIND") == 0 || strcmp(name, "X-ADDRESSBOOKSERVER-KIND") == 0) {
+				contact->uid = tidy(unescape(g_steal_pointer(&text)));
+			break;
+		case PROP_KIND:
 			if (!contact->kind) {
-				char *kind = tidy(unescape(text, strlen(text)));
-				if (kind) {
+				const char *kind = trimmed(unescape(text));
+				if (kind)
 					contact->kind = g_utf8_strdown(kind, -1);
-					g_free(kind);
-				}
 			}
-		} else if (strcmp(name, "X-ABSHOWAS") == 0) {
+			break;
+		case PROP_X_ABSHOWAS:
 			show_as_company = g_ascii_strcasecmp(g_strstrip(text), "COMPANY") == 0;
-		} else if (strcmp(name, "REV") == 0) {
+			break;
+		case PROP_REV:
 			if (!contact->rev)
-				contact->rev = tidy(unescape(text, strlen(text)));
-		} else if (strcmp(name, "EMAIL") == 0) {
-			add_unique(contact->emails, email_clean(unescape(text, strlen(text))), TRUE);
-		} else if (strcmp(name, "TEL") == 0) {
-			char *tel = tidy(unescape(text, strlen(text)));
+				contact->rev = tidy(unescape(g_steal_pointer(&text)));
+			break;
+		case PROP_EMAIL:
+			add_unique(contact->emails, email_clean(unescape(g_steal_pointer(&text))), TRUE);
+			break;
+		case PROP_TEL: {
+			char *tel = tidy(unescape(g_steal_pointer(&text)));
 			if (tel && g_ascii_strncasecmp(tel, "tel:", 4) == 0) {
 				memmove(tel, tel + 4, strlen(tel + 4) + 1);
 				tel = tidy(tel);
 			}
 			add_unique(contact->tels, tel, FALSE);
-		} else if (strcmp(name, "URL") == 0) {
-			add_unique(contact->urls, tidy(unescape(text, strlen(text))), FALSE);
-		} else if (strcmp(name, "BDAY") == 0 || strcmp(name, "ANNIVERSARY") == 0) {
+			break;
+		}
+		case PROP_URL:
+			add_unique(contact->urls, tidy(unescape(g_steal_pointer(&text))), FALSE);
+			break;
+		case PROP_BDAY:
+		case PROP_ANNIVERSARY: {
 			const char *value_type = param_get(prop->params, "VALUE");
 			if (value_type && g_ascii_strcasecmp(value_type, "text") == 0)
 				continue; /* "circa 1800" */
-			char **slot = name[0] == 'B' ? &contact->bday : &contact->anniversary;
+			char **slot = prop->kind == PROP_BDAY ? &contact->bday : &contact->anniversary;
 			if (!*slot)
 				*slot = parse_date(text);
-		} else if (strcmp(name, "X-ANNIVERSARY") == 0 || strcmp(name, "X-EVOLUTION-ANNIVERSARY") == 0 ||
-			   strcmp(name, "X-KADDRESSBOOK-X-ANNIVERSARY") == 0 || strcmp(name, "X-MS-ANNIVERSARY") == 0 ||
-			   (strcmp(name, "X-ABDATE") == 0 && label && g_ascii_strcasecmp(label, "Anniversary") == 0)) {
+			break;
+		}
+		case PROP_X_ABDATE:
+			if (!label || g_ascii_strcasecmp(label, "Anniversary") != 0)
+				break;
+			G_GNUC_FALLTHROUGH;
+		case PROP_X_ANNIVERSARY:
 			if (!other_anniversary)
 				other_anniversary = parse_date(text);
-		} else if (strcmp(name, "CATEGORIES") == 0) {
-			g_autoptr(GPtrArray) parts = split_unescape(text, ',');
-			for (guint k = 0; k < parts->len; k++)
-				add_unique(contact->categories, part_dup(parts, k), FALSE);
-		} else if (strcmp(name, "X-SOCIALPROFILE") == 0) {
-			char *uri = tidy(unescape(text, strlen(text)));
+			break;
+		case PROP_CATEGORIES:
+			while (cursor)
+				add_unique(contact->categories, part_dup(&cursor, ','), FALSE);
+			break;
+		case PROP_X_SOCIALPROFILE: {
+			char *uri = tidy(unescape(g_steal_pointer(&text)));
 			char *type = service_type(prop);
 			char *user = param_utf8(prop, "X-USER", fallback);
 			if (!type && label)
@@ -1652,8 +1823,10 @@ static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 			if (!user && uri && g_str_has_prefix(uri, "x-apple:"))
 				user = g_strdup(uri + 8);
 			social_add(contact, type, user, uri);
-		} else if (strcmp(name, "IMPP") == 0) {
-			char *uri = tidy(unescape(text, strlen(text)));
+			break;
+		}
+		case PROP_IMPP: {
+			char *uri = tidy(unescape(g_steal_pointer(&text)));
 			char *type = param_utf8(prop, "X-SERVICE-TYPE", fallback);
 			char *user = NULL;
 			const char *colon = uri ? strchr(uri, ':') : NULL;
@@ -1668,39 +1841,51 @@ static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 				user = g_strdup(rest);
 			}
 			social_add(contact, type, user, uri);
-		} else if (strcmp(name, "X-PHONETIC-FIRST-NAME") == 0) {
+			break;
+		}
+		case PROP_X_PHONETIC_FIRST_NAME:
 			if (!phonetic.given)
-				phonetic.given = nfkc(unescape(text, strlen(text)));
-		} else if (strcmp(name, "X-PHONETIC-LAST-NAME") == 0) {
+				phonetic.given = nfkc(unescape(text));
+			break;
+		case PROP_X_PHONETIC_LAST_NAME:
 			if (!phonetic.family)
-				phonetic.family = nfkc(unescape(text, strlen(text)));
-		} else if (strcmp(name, "SORT-STRING") == 0) {
+				phonetic.family = nfkc(unescape(text));
+			break;
+		case PROP_SORT_STRING:
 			if (!reading_set(&sort_string))
-				sort_string.full = nfkc(unescape(text, strlen(text)));
-		} else if (strcmp(name, "SOUND") == 0) {
+				sort_string.full = nfkc(unescape(text));
+			break;
+		case PROP_SOUND:
 			/* SOUND;X-IRMC-N: the reading of N in half-width katakana */
 			if (param_has(prop->params, "TYPE", "X-IRMC-N") && !reading_set(&irmc))
 				reading_parse(&irmc, text, ';');
-		} else if (strcmp(name, "X-ANDROID-CUSTOM") == 0) {
+			break;
+		case PROP_X_ANDROID_CUSTOM: {
 			/* vnd.android.cursor.item/nickname;Nick;1;;; */
-			g_autoptr(GPtrArray) parts = split_unescape(text, ';');
-			if (parts->len > 1 && strcmp(g_ptr_array_index(parts, 0), "vnd.android.cursor.item/nickname") == 0)
-				add_unique(contact->nicknames, part_dup(parts, 1), FALSE);
-		} else if (g_str_has_prefix(name, "X-MESSAGING/")) {
+			const char *mimetype = part_next(&cursor, ';');
+			char *nickname = part_next(&cursor, ';');
+			if (nickname && strcmp(mimetype, "vnd.android.cursor.item/nickname") == 0)
+				add_unique(contact->nicknames, g_strdup(trimmed(nickname)), FALSE);
+			break;
+		}
+		case PROP_X_MESSAGING: {
 			/* KDE: X-messaging/twitter-All:user */
-			const char *service = name + strlen("X-MESSAGING/");
-			char *user = tidy(unescape(text, strlen(text)));
+			const char *service = prop->name + strlen(X_MESSAGING);
+			char *user = tidy(unescape(g_steal_pointer(&text)));
 			social_add(contact, g_strndup(service, strcspn(service, "-")), user, NULL);
-		} else {
-			for (gsize k = 0; k < G_N_ELEMENTS(social_props); k++) {
-				if (strcmp(name, social_props[k].name) != 0)
-					continue;
-				char *value = tidy(unescape(text, strlen(text)));
-				if (value && strstr(value, "://"))
-					social_add(contact, g_strdup(social_props[k].type), NULL, value);
-				else
-					social_add(contact, g_strdup(social_props[k].type), value, NULL);
-			}
+			break;
+		}
+		case PROP_SOCIAL: {
+			const char *type = social_props[prop->social].type;
+			char *value = tidy(unescape(g_steal_pointer(&text)));
+			if (value && strstr(value, "://"))
+				social_add(contact, g_strdup(type), NULL, value);
+			else
+				social_add(contact, g_strdup(type), value, NULL);
+			break;
+		}
+		default:
+			break;
 		}
 	}
 
@@ -1759,9 +1944,16 @@ static VcardContact *card_to_contact(Parser *ps, Card *card, const char **why)
 
 /* --- the card state machine --------------------------------------------- */
 
+static void parser_add_error(Parser *ps, ParseError *error)
+{
+	if (!ps->errors)
+		ps->errors = parse_errors_new();
+	g_ptr_array_add(ps->errors, error);
+}
+
 static void parser_error(Parser *ps, guint line, const char *message)
 {
-	g_ptr_array_add(ps->errors, parse_error_new(ps->file, line, "%s", message));
+	parser_add_error(ps, parse_error_new(ps->file, line, "%s", message));
 }
 
 /* Turns a complete top-level card into a contact or an error; frees it. */
@@ -1781,8 +1973,8 @@ static void card_finish(Parser *ps, Card *card)
 
 	const char *why = NULL;
 	VcardContact *contact = card_to_contact(ps, card, &why);
-	while (card->errors->len > 0)
-		g_ptr_array_add(ps->errors, g_ptr_array_steal_index(card->errors, 0));
+	while (card->errors && card->errors->len > 0)
+		parser_add_error(ps, g_ptr_array_steal_index(card->errors, 0));
 	if (contact) {
 		contact->file = g_strdup(ps->file);
 		contact->line = card->begin_line;
@@ -1798,15 +1990,15 @@ static void card_finish(Parser *ps, Card *card)
  * complete cards found inside it. */
 static void card_unclosed(Parser *ps)
 {
-	Card *card = g_ptr_array_steal_index(ps->stack, ps->stack->len - 1);
-	Card *parent = ps->stack->len > 0 ? g_ptr_array_index(ps->stack, ps->stack->len - 1) : NULL;
+	Card *card = ps->stack[--ps->depth];
+	Card *parent = ps->depth > 0 ? ps->stack[ps->depth - 1] : NULL;
 
 	ps->finished++;
 	parser_error(ps, card->begin_line, "card has no END:VCARD, skipped");
-	while (card->nested->len > 0) {
+	while (card->nested && card->nested->len > 0) {
 		Card *inner = g_ptr_array_steal_index(card->nested, 0);
 		if (parent)
-			g_ptr_array_add(parent->nested, inner);
+			card_add_nested(parent, inner);
 		else
 			card_finish(ps, inner);
 	}
@@ -1822,23 +2014,21 @@ static void card_begin(Parser *ps, guint line)
 		return;
 	}
 	ps->cards++;
-	if (ps->stack->len >= VCARD_MAX_NESTING)
+	if (ps->depth >= VCARD_MAX_NESTING)
 		card_unclosed(ps);
-	g_ptr_array_add(ps->stack, card_new(line));
+	ps->stack[ps->depth++] = card_new(line);
 	ps->in_stray = FALSE;
 }
 
 static void card_end(Parser *ps)
 {
-	Card *card = g_ptr_array_steal_index(ps->stack, ps->stack->len - 1);
+	Card *card = ps->stack[--ps->depth];
 
-	if (ps->stack->len == 0) {
+	if (ps->depth == 0)
 		/* cards nested in a card that ended well were its agents */
 		card_finish(ps, card);
-	} else {
-		Card *parent = g_ptr_array_index(ps->stack, ps->stack->len - 1);
-		g_ptr_array_add(parent->nested, card);
-	}
+	else
+		card_add_nested(ps->stack[ps->depth - 1], card);
 }
 
 static gboolean value_is(const char *value, const char *word)
@@ -1901,18 +2091,16 @@ void vcard_parse_buffer(const char *data, gsize len, const char *file, VcardResu
 	ps.end = data + len;
 	ps.pos.p = data;
 	ps.pos.number = 1;
-	ps.stack = g_ptr_array_new_with_free_func((GDestroyNotify)card_free);
-	ps.errors = parse_errors_new();
 	ps.result = result;
 
 	while (!ps.stopped && read_logical(&ps, &lg)) {
-		Card *card = ps.stack->len > 0 ? g_ptr_array_index(ps.stack, ps.stack->len - 1) : NULL;
+		Card *card = ps.depth > 0 ? ps.stack[ps.depth - 1] : NULL;
 
 		if (!lg.no_colon && !lg.bad_name && !lg.streamed &&
-		    ((name_is(&lg, "BEGIN") && value_is(logical_value(&lg), "VCARD")) ||
-		     (card && name_is(&lg, "AGENT") && value_is(logical_value(&lg), "BEGIN:VCARD")))) {
+		    ((lg.kind == PROP_BEGIN && value_is(logical_value(&lg), "VCARD")) ||
+		     (card && lg.kind == PROP_AGENT && value_is(logical_value(&lg), "BEGIN:VCARD")))) {
 			card_begin(&ps, lg.line);
-		} else if (card && !lg.no_colon && !lg.streamed && name_is(&lg, "END") &&
+		} else if (card && !lg.no_colon && !lg.streamed && lg.kind == PROP_END &&
 			   value_is(logical_value(&lg), "VCARD")) {
 			card_end(&ps);
 		} else if (card) {
@@ -1923,13 +2111,14 @@ void vcard_parse_buffer(const char *data, gsize len, const char *file, VcardResu
 		}
 		logical_clear(&lg);
 	}
-	logical_clear(&lg);
-	while (ps.stack->len > 0)
+	logical_free(&lg);
+	while (ps.depth > 0)
 		card_unclosed(&ps);
 
-	g_ptr_array_sort(ps.errors, error_by_line);
-	g_ptr_array_extend_and_steal(result->errors, g_steal_pointer(&ps.errors));
-	g_ptr_array_unref(ps.stack);
+	if (ps.errors) {
+		g_ptr_array_sort(ps.errors, error_by_line);
+		g_ptr_array_extend_and_steal(result->errors, g_steal_pointer(&ps.errors));
+	}
 	g_free(ps.charset);
 }
 
