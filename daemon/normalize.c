@@ -111,10 +111,13 @@ static char *strip_blanks(const char *start, const char *end)
 {
 	GString *out = g_string_sized_new(end - start);
 
-	for (const char *p = start; p < end; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (!is_blank(c))
-			g_string_append_unichar(out, c);
+	for (const char *p = start; p < end;) {
+		/* An ASCII character is blank when it is a space or a control. */
+		guchar byte = *p;
+		const char *next = byte < 0x80 ? p + 1 : g_utf8_next_char(p);
+		if (byte < 0x80 ? byte > 0x20 && byte != 0x7F : !is_blank(g_utf8_get_char(p)))
+			g_string_append_len(out, p, next - p);
+		p = next;
 	}
 	return g_string_free(out, FALSE);
 }
