@@ -1106,6 +1106,16 @@ static const char *next_to_look_at(const char *p, const char *end)
 	return end;
 }
 
+/* The length of the character reference at P ("&#") when repair_reference()
+ * keeps it as it is, else 0. */
+static gsize kept_char_ref(const char *p, const char *end)
+{
+	gunichar c;
+	gsize n = read_entity(p, end, &c);
+
+	return n > 0 && is_xml_char(c) && p[2] != 'X' ? n : 0;
+}
+
 /* Whether repair_markup() would change TEXT: a control character XML
  * forbids, a DOCTYPE (its entities need the careful path), or an & that
  * starts no XML reference outside comments and CDATA. Most feeds are
@@ -1128,9 +1138,8 @@ static gboolean needs_repair(const char *text, gsize len)
 			else
 				p++;
 		} else if (end - p > 1 && p[1] == '#') {
-			gunichar ref;
-			gsize n = read_entity(p, end, &ref);
-			if (n == 0 || !is_xml_char(ref) || p[2] == 'X')
+			gsize n = kept_char_ref(p, end);
+			if (!n)
 				return TRUE;
 			p += n;
 		} else {
@@ -1273,11 +1282,29 @@ static xmlDoc *parse_strict(const char *text, gsize len, ErrorSink *sink, gboole
 	return doc;
 }
 
+/* Whether TEXT, which libxml2 found well-formed as DOC, may still be one
+ * that repair_markup() changes (needs_repair() then decides): with a
+ * DOCTYPE its entities need the careful path, libxml2 may stop reading at
+ * a NUL, and it takes character references with more leading zeros than
+ * read_entity() reads. All else that repair_markup() changes (control
+ * characters, a bare &, an undefined entity, a reference to no XML
+ * character, &#X) libxml2 rejects itself. */
+static gboolean repair_may_matter(const xmlDoc *doc, const char *text, gsize len)
+{
+	const char *end = text + len;
+
+	if (doc->intSubset || memchr(text, '\0', len))
+		return TRUE;
+	for (const char *p = text; (p = memchr(p, '&', end - p)); p++)
+		if (end - p > 1 && p[1] == '#' && !kept_char_ref(p, end))
+			return TRUE;
+	return FALSE;
+}
+
 /* DATA as it is to be parsed, past a UTF-8 byte order mark, when
  * decode_input() passes it through unchanged if it is valid UTF-8 (its
- * mark or label says UTF-8, or it has none) and repair_markup() would
- * leave it alone; NULL otherwise. libxml2 checks UTF-8 as it parses, so
- * such input needs no validated copy first. */
+ * mark or label says UTF-8, or it has none); NULL otherwise. libxml2
+ * checks UTF-8 as it parses, so such input needs no validated copy first. */
 static const char *plain_utf8(const char *data, gsize len, const char *content_type, gsize *out_len)
 {
 	gsize skip;
@@ -1291,8 +1318,6 @@ static const char *plain_utf8(const char *data, gsize len, const char *content_t
 		if (label && !label_is_utf8(label))
 			return NULL;
 	}
-	if (needs_repair(data, len))
-		return NULL;
 	*out_len = len;
 	return data;
 }
@@ -1960,10 +1985,19 @@ static FeedDocument *parse_document(const char *data, gsize len, const char *nam
 	const char *xml = plain_utf8(data ? data : "", len, content_type, &xml_len);
 	if (xml) {
 		doc = parse_strict(xml, xml_len, &sink, &wellformed);
-		/* A failed pass may have met bytes that are not UTF-8 (libxml2
-		 * checks as it parses): only those need decoding with care. */
-		if (!doc && !g_utf8_validate_len(xml, xml_len, NULL))
+		/* Parsing first spares most feeds the scan of needs_repair().
+		 * Input that repair_markup() would change takes the careful
+		 * way, as does a failed pass that met bytes that are not UTF-8
+		 * (libxml2 checks as it parses). */
+		if (doc ? repair_may_matter(doc, xml, xml_len) && needs_repair(xml, xml_len)
+			: needs_repair(xml, xml_len) || !g_utf8_validate_len(xml, xml_len, NULL)) {
+			if (doc) {
+				g_clear_pointer(&doc, xmlFreeDoc);
+				g_ptr_array_set_size(sink.errors, 0);
+				sink.dropped = 0;
+			}
 			xml = NULL;
+		}
 	}
 	if (!xml) {
 		gsize text_len = 0;
