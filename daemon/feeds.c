@@ -21,13 +21,14 @@
 /* The timer never sleeps longer than this, so that the schedule follows
  * the wall clock after a suspend. */
 #define FEEDS_MAX_TIMER_S (15 * 60)
-/* Answers stored in one transaction. */
-#define FEEDS_MAX_BATCH 64u
+/* Answers stored in one transaction: few enough that the loop soon gets
+ * back to the transfers that feed the parser. */
+#define FEEDS_MAX_BATCH 16u
 /* Answers wait up to FEEDS_INBOX_WAIT_MS for FEEDS_INBOX_BATCH of them
  * to be stored together while more are on their way: a poll of 1,000
  * feeds stored them one at a time, and each commit wrote the same index
  * pages again. */
-#define FEEDS_INBOX_BATCH 32u
+#define FEEDS_INBOX_BATCH FEEDS_MAX_BATCH
 #define FEEDS_INBOX_WAIT_MS 50
 /* Polls submitted to the HTTP engine and not handled yet: downloads wait
  * for the parser and the store rather than pile up in memory. */
