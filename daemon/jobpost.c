@@ -129,10 +129,12 @@ static gboolean ascii_space(guchar byte)
  * space included, by NFKC) as one space. Never NULL. */
 static char *normalize_text(const char *text)
 {
-	g_autofree char *folded = normalize_fold(text);
-	GString *out = g_string_sized_new(strlen(folded));
+	char *folded = normalize_fold(text);
+	char *out = folded;
 	gboolean space = FALSE;
 
+	/* In place: the text only shrinks (a run of spaces becomes one, a
+	 * three-byte quote one byte). */
 	for (const char *p = folded; *p;) {
 		/* ASCII, most of any text, needs no decoding. */
 		guchar byte = *p;
@@ -143,16 +145,19 @@ static char *normalize_text(const char *text)
 			p = next;
 			continue;
 		}
-		if (space && out->len > 0)
-			g_string_append_c(out, ' ');
+		if (space && out > folded)
+			*out++ = ' ';
 		space = FALSE;
-		if (c == 0x2019 || c == 0x2018 || c == 0x02BC)
-			g_string_append_c(out, '\'');
-		else
-			g_string_append_len(out, p, next - p);
+		if (c == 0x2019 || c == 0x2018 || c == 0x02BC) {
+			*out++ = '\'';
+		} else {
+			memmove(out, p, next - p);
+			out += next - p;
+		}
 		p = next;
 	}
-	return g_string_free(out, FALSE);
+	*out = '\0';
+	return folded;
 }
 
 /* The end of the window a * may span from P: JOBPOST_GLOB_MAX_CHARS
