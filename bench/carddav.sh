@@ -13,12 +13,17 @@
 # after (token, then ETags compared) is waited for before the next client
 # runs, and its end is printed under the table.
 #
-#   bench/carddav.sh [N...]        (run from a built tree: needs daemon/tiesd)
+#   RUNS=3 bench/carddav.sh [N...]   (run from a built tree: needs daemon/tiesd)
+#
+# Every run starts from a fresh Radicale; the table shows the medians of
+# RUNS runs (Radicale's own time for one request moves by half between
+# runs).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 TIESD=${TIESD:-$top/daemon/tiesd}
 TIESCTL=${TIESCTL:-$top/cli/tiesctl}
 sizes=("$@")
+runs=${RUNS:-3}
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
 for tool in radicale vdirsyncer curl python3 /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
@@ -100,28 +105,38 @@ finish_tiesd() {
 	echo "$name $(echo "$end - $start" | bc) $(echo "scale=2; ($after - $before) / $hz" | bc) $rss" >> "$results"
 }
 
+# median NAME COLUMN: the median of COLUMN (2 wall, 3 CPU, 4 RSS) of NAME's runs.
+median() {
+	awk -v name="$1" -v c="$2" '$1 == name {print $c}' "$results" | sort -n |
+		awk '{v[NR] = $1} END {print (NR ? v[int((NR + 1) / 2)] : 0)}'
+}
+
 report() {
 	local n=$1
 	echo
-	echo "### N = $n cards"
+	echo "### N = $n cards, medians of $runs runs"
 	echo
 	echo "| phase | client | wall s | CPU s (client) | peak RSS MB | wall vs tiesd |"
 	echo "|---|---|---:|---:|---:|---:|"
 	for phase in first no-change changed; do
-		local t; t=$(awk -v p="tiesd-$phase" '$1 == p {print $2}' "$results")
+		local t; t=$(median "tiesd-$phase" 2)
 		for client in tiesd vdirsyncer curl; do
-			awk -v name="$client-$phase" -v phase="$phase" -v client="$client" -v t="$t" '$1 == name {
-				printf "| %s | %s | %.2f | %.2f | %.1f | %.1f× |\n", phase, client, $2, $3, $4 / 1024, $2 / t }' "$results"
+			local name=$client-$phase
+			echo "$phase $client $(median "$name" 2) $(median "$name" 3) $(median "$name" 4) $t" |
+				awk '{printf "| %s | %s | %.2f | %.2f | %.1f | %.1f× |\n", $1, $2, $3, $4, $5 / 1024, $3 / $6}'
 		done
 	done
 	echo
-	awk '$1 == "tiesd-start" { printf "tiesd\x27s start (launch through systemd-socket-activate to its first answer, not part of any phase): %.3f s, %.1f MB.\n", $2, $4 / 1024 }' "$results"
-	awk '$1 == "tiesd-settled" { printf "tiesd\x27s follow-up sync (sync-token read, ETags compared) ended %.2f s after the reload.\n", $2 }' "$results"
+	echo "$(median tiesd-start 2) $(median tiesd-start 4)" |
+		awk '{printf "tiesd\x27s start (launch through systemd-socket-activate to its first answer, not part of any phase): %.3f s, %.1f MB.\n", $1, $2 / 1024}'
+	median tiesd-settled 2 |
+		awk '{printf "tiesd\x27s follow-up sync (sync-token read, ETags compared) ended %.2f s after the reload.\n", $1}'
 }
 
-for n in "${sizes[@]}"; do
-	results="$work/results-$n"
-	: > "$results"
+# one_run N: a fresh Radicale with N cards, the three clients, the three
+# phases; appends to $results.
+one_run() {
+	local n=$1
 	port=$(free_port)
 	rm -rf "$work/radicale" "$work/vdir" "$work/vs" "$work/xdg" "$work/run"
 	mkdir -p "$work/radicale" "$work/vdir" "$work/vs/status" "$work/xdg/config/ties" "$work/run"
@@ -229,10 +244,18 @@ for n in "${sizes[@]}"; do
 
 	contacts=$("$TIESCTL" --socket "$work/run/ties/tiesd.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["contacts"])')
 	[ "$contacts" -eq "$n" ] || { echo "bench: tiesd stored $contacts contacts, not $n" >&2; exit 1; }
-	report "$n"
 	kill "$tiesd_pid"
 	wait "$tiesd_pid" || true
 	kill "${pids[0]}" 2>/dev/null || true
 	wait "${pids[0]}" 2>/dev/null || true
 	pids=()
+}
+
+for n in "${sizes[@]}"; do
+	results="$work/results-$n"
+	: > "$results"
+	for _ in $(seq "$runs"); do
+		one_run "$n"
+	done
+	report "$n"
 done
