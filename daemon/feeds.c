@@ -22,13 +22,11 @@
  * the wall clock after a suspend. */
 #define FEEDS_MAX_TIMER_S (15 * 60)
 /* Answers stored in one transaction: few enough that the loop soon gets
- * back to the transfers that feed the parser. */
+ * back to the transfers that feed the parser. While more are on their
+ * way, answers wait up to FEEDS_INBOX_WAIT_MS for a whole batch: a poll of
+ * 1,000 feeds stored them one at a time, and each commit wrote the same
+ * index pages again. */
 #define FEEDS_MAX_BATCH 16u
-/* Answers wait up to FEEDS_INBOX_WAIT_MS for FEEDS_INBOX_BATCH of them
- * to be stored together while more are on their way: a poll of 1,000
- * feeds stored them one at a time, and each commit wrote the same index
- * pages again. */
-#define FEEDS_INBOX_BATCH FEEDS_MAX_BATCH
 #define FEEDS_INBOX_WAIT_MS 50
 /* Polls submitted to the HTTP engine and not handled yet: downloads wait
  * for the parser and the store rather than pile up in memory. */
@@ -538,7 +536,7 @@ static gboolean on_inbox(gpointer user_data);
  * way; else a little later, so that more answers share the commit. */
 static void inbox_schedule(FeedPoller *poller)
 {
-	gboolean now = poller->inbox.length >= FEEDS_INBOX_BATCH || poller->inbox.length >= poller->submitted;
+	gboolean now = poller->inbox.length >= FEEDS_MAX_BATCH || poller->inbox.length >= poller->submitted;
 
 	if (poller->inbox_idle && (poller->inbox_now || !now))
 		return;
