@@ -69,6 +69,9 @@ typedef struct {
 	char *host_key;               /* owned "host:port" of this hop, for the per-host limit */
 	char *method;                 /* owned; a 303 turns it into GET */
 	gboolean send_body, send_auth;
+	/* Credentials went as Basic before this server asked: if it wants
+	 * Digest, it answers 401 and the hop is asked again the slow way. */
+	gboolean basic_unasked;
 	guint hops;
 	gboolean all_permanent;
 	GHashTable *visited;          /* owned set of "METHOD URL" requested so far */
@@ -104,6 +107,9 @@ struct HttpEngine {
 	 * requests there send credentials at once instead of waiting for a 401
 	 * each time (which doubles every request). */
 	GHashTable *basic_hosts;
+	/* owned host key → 1 where the server asked for more than Basic (a
+	 * 401 to Basic sent unasked): curl waits for its challenge there. */
+	GHashTable *challenge_hosts;
 	guint running;
 	guint64 last_id;
 };
@@ -563,13 +569,17 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 		if (curl_easy_getinfo(transfer->easy, CURLINFO_REDIRECT_URL, &next) == CURLE_OK)
 			location = g_strdup(next);
 	}
-	if (result == CURLE_OK && transfer->send_auth && status != 401 && transfer->host_key) {
-		long offered = 0;
-		if (curl_easy_getinfo(transfer->easy, CURLINFO_HTTPAUTH_AVAIL, &offered) == CURLE_OK &&
-		    offered == CURLAUTH_BASIC)
-			g_hash_table_add(engine->basic_hosts, g_strdup(transfer->host_key));
+	long offered = 0;
+	if (result == CURLE_OK && transfer->send_auth && transfer->host_key)
+		curl_easy_getinfo(transfer->easy, CURLINFO_HTTPAUTH_AVAIL, &offered);
+	if (status != 401 && offered == CURLAUTH_BASIC)
+		g_hash_table_add(engine->basic_hosts, g_strdup(transfer->host_key));
+	gboolean ask_again = status == 401 && transfer->basic_unasked && (offered & ~CURLAUTH_BASIC);
+	if (ask_again) {
+		g_hash_table_remove(engine->basic_hosts, transfer->host_key);
+		g_hash_table_add(engine->challenge_hosts, g_strdup(transfer->host_key));
 	}
-	if (result == CURLE_OK && !redirect)
+	if (result == CURLE_OK && !redirect && !ask_again)
 		response_fill(transfer, status);
 	else if (result != CURLE_OK)
 		transfer->response.status = status;
@@ -591,6 +601,12 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 		/* Kept if the redirect fails; the next hop's answer replaces it. */
 		transfer->response.status = status;
 		transfer_redirect(transfer, status, location);
+	} else if (ask_again) {
+		log_debug("http: %s asks for more than Basic auth", transfer->host_key);
+		transfer->basic_unasked = FALSE;
+		transfer->state = TRANSFER_QUEUED;
+		g_queue_push_head_link(&engine->queued, &transfer->link);
+		schedule_dispatch(engine);
 	} else {
 		transfer_finish(transfer);
 	}
@@ -620,8 +636,9 @@ static size_t on_curl_header(char *data, size_t size, size_t count, void *user_d
 	if (status >= 100 && status < 200)
 		return len;
 	struct curl_header *location;
-	transfer->discard_body = is_redirect(status) &&
-		curl_easy_header(transfer->easy, "Location", 0, CURLH_HEADER, -1, &location) == CURLHE_OK;
+	transfer->discard_body = (is_redirect(status) &&
+				  curl_easy_header(transfer->easy, "Location", 0, CURLH_HEADER, -1, &location) == CURLHE_OK) ||
+				 (status == 401 && transfer->basic_unasked);
 	transfer->received = 0;
 	if (transfer->body)
 		g_byte_array_set_size(transfer->body, 0);
@@ -758,8 +775,17 @@ static CURLcode transfer_setup(Transfer *transfer, CURL *easy, gint64 left_ms)
 		SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) size);
 		SETOPT(CURLOPT_POSTFIELDS, data ? data : "");
 	}
+	transfer->basic_unasked = FALSE;
 	if (transfer->send_auth) {
-		gboolean basic = transfer->host_key && g_hash_table_contains(transfer->engine->basic_hosts, transfer->host_key);
+		HttpEngine *engine = transfer->engine;
+		/* Basic goes at once where the server asked for it before, or
+		 * where nobody can read it on the way (https, this machine) and
+		 * no server asked for more; else curl waits for a 401 first. */
+		gboolean basic = g_hash_table_contains(engine->basic_hosts, transfer->host_key) ||
+				 (!g_hash_table_contains(engine->challenge_hosts, transfer->host_key) &&
+				  (strcmp(transfer->current.scheme, "https") == 0 ||
+				   host_is_loopback(transfer->current.host)));
+		transfer->basic_unasked = basic;
 		SETOPT(CURLOPT_HTTPAUTH, (long) (basic ? CURLAUTH_BASIC : CURLAUTH_BASIC | CURLAUTH_DIGEST));
 		SETOPT(CURLOPT_USERNAME, request->username);
 		SETOPT(CURLOPT_PASSWORD, request->password);
@@ -836,6 +862,7 @@ static void engine_unref(HttpEngine *engine)
 	g_hash_table_unref(engine->transfers);
 	g_hash_table_unref(engine->host_running);
 	g_hash_table_unref(engine->basic_hosts);
+	g_hash_table_unref(engine->challenge_hosts);
 	g_free(engine);
 }
 
@@ -988,6 +1015,7 @@ HttpEngine *http_engine_new(const HttpLimits *limits)
 	engine->transfers = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine->host_running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	engine->basic_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	engine->challenge_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&engine->queued);
 	g_queue_init(&engine->finished);
 

@@ -686,6 +686,49 @@ static void test_auth_digest(void)
 	check_auth("/digest", "digest welcome alice\n");
 }
 
+/* The schemes of the requests /basic and /digest saw since the last call
+ * (EXPECTED NULL: only forgets them). */
+static void assert_auth_log(HttpEngine *engine, const char *expected)
+{
+	g_autofree char *url = py_url("/auth-log");
+	Result log = { 0 };
+
+	get(engine, url, &log);
+	g_assert_cmpint(log.status, ==, 200);
+	if (expected)
+		assert_body(&log, expected);
+	result_clear(&log);
+}
+
+/* To a server on this machine Basic goes with the first request, without
+ * waiting for a 401; a server that wants Digest gets it after one 401, and
+ * nothing unasked after that. */
+static void test_auth_unasked(void)
+{
+	HttpEngine *engine = http_engine_new(NULL);
+	g_autofree char *basic = py_url("/basic");
+	g_autofree char *digest = py_url("/digest");
+	Result result = { 0 };
+
+	assert_auth_log(engine, NULL);
+	fetch_auth(engine, basic, TEST_PASSWORD, &result);
+	g_assert_cmpint(result.status, ==, 200);
+	assert_auth_log(engine, "Basic\n");
+	result_clear(&result);
+
+	fetch_auth(engine, digest, TEST_PASSWORD, &result);
+	g_assert_cmpint(result.status, ==, 200);
+	assert_body(&result, "digest welcome alice\n");
+	assert_auth_log(engine, "Basic none Digest\n");
+	result_clear(&result);
+
+	fetch_auth(engine, digest, TEST_PASSWORD, &result);
+	g_assert_cmpint(result.status, ==, 200);
+	assert_auth_log(engine, "none Digest\n");
+	result_clear(&result);
+	http_engine_free(engine);
+}
+
 /* Credentials in a URL leave it: they authenticate, and show nowhere. */
 static void test_auth_in_url(void)
 {
@@ -1264,6 +1307,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/http/refused", test_refused);
 	g_test_add_func("/http/auth/basic", test_auth_basic);
 	g_test_add_func("/http/auth/digest", test_auth_digest);
+	g_test_add_func("/http/auth/unasked", test_auth_unasked);
 	g_test_add_func("/http/auth/in-url", test_auth_in_url);
 	g_test_add_func("/http/auth/redirect-scope", test_auth_redirect_scope);
 	g_test_add_func("/http/propfind", test_propfind);

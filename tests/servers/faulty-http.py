@@ -24,6 +24,9 @@ LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 conc_lock = threading.Lock()
 conc = {"current": 0, "max": 0}
+# The scheme of each request to /basic and /digest ("none" without one),
+# read and cleared by /auth-log.
+auth_log = []
 
 
 def md5(text):
@@ -152,7 +155,18 @@ class Handler(BaseHTTPRequestHandler):
             size -= n
         self.wfile.write(b"0\r\n\r\n")
 
+    def log_auth(self):
+        header = self.headers.get("Authorization")
+        with conc_lock:
+            auth_log.append(header.split(" ")[0] if header else "none")
+
+    def page_auth_log(self, args):
+        with conc_lock:
+            self.reply(200, " ".join(auth_log) + "\n")
+            auth_log.clear()
+
     def page_basic(self, args):
+        self.log_auth()
         expected = "Basic " + __import__("base64").b64encode(
             ("%s:%s" % (USER, PASSWORD)).encode()).decode()
         if self.headers.get("Authorization") == expected:
@@ -162,6 +176,7 @@ class Handler(BaseHTTPRequestHandler):
                        [("WWW-Authenticate", 'Basic realm="%s"' % REALM)])
 
     def page_digest(self, args):
+        self.log_auth()
         header = self.headers.get("Authorization") or ""
         if header.startswith("Digest "):
             p = urllib.request.parse_keqv_list(urllib.request.parse_http_list(header[7:]))
