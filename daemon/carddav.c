@@ -612,7 +612,7 @@ static char *last_segment(const char *url)
 typedef enum {
 	STEP_PROBE,       /* PROPFIND Depth 0 on the configured URL */
 	STEP_WELL_KNOWN,  /* PROPFIND Depth 0 on /.well-known/carddav */
-	STEP_PRINCIPAL,   /* PROPFIND Depth 0 on the principal */
+	STEP_PRINCIPAL,   /* PROPFIND on the principal: Depth 1 on a first sync */
 	STEP_HOME,        /* PROPFIND Depth 1 on the address book home */
 	STEP_SYNC,        /* REPORT sync-collection */
 	STEP_QUERY,       /* REPORT addressbook-query */
@@ -1231,14 +1231,44 @@ static gboolean on_card_response(CarddavSync *sync, BookJob *job, const char *hr
 	return TRUE;
 }
 
+/* A response of a listing that may be an address book: a job if it is. */
+static gboolean add_listed_book(CarddavSync *sync, MsResponse *response)
+{
+	if (!response->props.addressbook || !status_ok(response->status ? response->status : 200))
+		return TRUE;
+	if (sync->jobs->len >= CARDDAV_MAX_BOOKS) {
+		ms_fail(sync->parser, "more than %u address books", CARDDAV_MAX_BOOKS);
+		return FALSE;
+	}
+	g_autofree char *url = resolve_url(sync->request_url, g_ptr_array_index(response->hrefs, 0));
+	if (url)
+		g_ptr_array_add(sync->jobs, job_new(url, &response->props, !sync->addressbooks && !sync->first));
+	return TRUE;
+}
+
+/* The response speaks of the URL asked, not of a member. */
+static gboolean is_asked_url(CarddavSync *sync, MsResponse *response)
+{
+	g_autofree char *href = href_path(sync->request_url, g_ptr_array_index(response->hrefs, 0));
+	g_autofree char *key = href ? path_key(href) : NULL;
+	g_autofree char *asked = url_path_key(sync->request_url);
+
+	return key && strcmp(key, asked) == 0;
+}
+
 static gboolean on_response(MsResponse *response, gpointer user_data)
 {
 	CarddavSync *sync = user_data;
 
 	switch (sync->step) {
+	case STEP_PRINCIPAL:
+		/* Depth 1: members are address books when the principal is its
+		 * own home (Radicale's is), which saves a request. */
+		if (sync->first && !is_asked_url(sync, response))
+			return add_listed_book(sync, response);
+		G_GNUC_FALLTHROUGH;
 	case STEP_PROBE:
 	case STEP_WELL_KNOWN:
-	case STEP_PRINCIPAL:
 	case STEP_TOKEN:
 		/* Depth 0: the first response speaks of the URL asked. */
 		if (!sync->found_href) {
@@ -1246,18 +1276,8 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 			ms_props_merge(&sync->found, &response->props);
 		}
 		return TRUE;
-	case STEP_HOME: {
-		if (!response->props.addressbook || !status_ok(response->status ? response->status : 200))
-			return TRUE;
-		if (sync->jobs->len >= CARDDAV_MAX_BOOKS) {
-			ms_fail(sync->parser, "more than %u address books", CARDDAV_MAX_BOOKS);
-			return FALSE;
-		}
-		g_autofree char *url = resolve_url(sync->request_url, g_ptr_array_index(response->hrefs, 0));
-		if (url)
-			g_ptr_array_add(sync->jobs, job_new(url, &response->props, !sync->addressbooks && !sync->first));
-		return TRUE;
-	}
+	case STEP_HOME:
+		return add_listed_book(sync, response);
 	case STEP_SYNC:
 	case STEP_QUERY:
 	case STEP_MULTIGET: {
@@ -1320,18 +1340,30 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 			return;
 		}
 	}
+	gboolean listed_home = FALSE;
 	if (found->home) {
 		g_free(sync->home_url);
 		sync->home_url = resolve_url(base, found->home);
-		if (sync->home_url) {
-			propfind(sync, STEP_HOME, sync->home_url, "1");
-			return;
+		if (sync->home_url && sync->step == STEP_PRINCIPAL && sync->first) {
+			g_autofree char *home = url_path_key(sync->home_url);
+			g_autofree char *asked = url_path_key(sync->request_url);
+			listed_home = strcmp(home, asked) == 0;
 		}
+	}
+	if (listed_home) {
+		start_books(sync);
+		return;
+	}
+	/* Members of a principal that is not the home are no books of it. */
+	g_ptr_array_set_size(sync->jobs, 0);
+	if (sync->home_url && found->home) {
+		propfind(sync, STEP_HOME, sync->home_url, "1");
+		return;
 	}
 	if (found->principal && sync->step != STEP_PRINCIPAL) {
 		g_autofree char *principal = resolve_url(base, found->principal);
 		if (principal) {
-			propfind(sync, STEP_PRINCIPAL, principal, "0");
+			propfind(sync, STEP_PRINCIPAL, principal, sync->first ? "1" : "0");
 			return;
 		}
 	}
