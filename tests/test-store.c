@@ -1166,6 +1166,61 @@ static void test_bug_job_change_across_gap(Fixture *f, gconstpointer data)
 				   "event is ever raised for the move", moves);
 }
 
+/* One sync into STORE: two cards of one person (the same e-mail in
+ * another case), two Ken Suzukis sharing nothing, a card whose UID another
+ * card repeats. Checks who joined whom. */
+static void sync_people(Store *store)
+{
+	gint64 phone = ensure_source(store, "phone", "vcard");
+	g_autoptr(GPtrArray) records = records_new();
+	SyncOutcome outcome;
+
+	g_ptr_array_add(records, make_record("a1", "山田 太郎", "uid-a", "Taro@Example.com", "ABC", NULL));
+	g_ptr_array_add(records, make_record("a2", "Taro Yamada", NULL, "taro@example.com", NULL, NULL));
+	g_ptr_array_add(records, make_record("k1", "Ken Suzuki", NULL, "ken1@example.com", NULL, NULL));
+	g_ptr_array_add(records, make_record("k2", "Ken Suzuki", NULL, "ken2@example.com", NULL, NULL));
+	g_ptr_array_add(records, make_record("u1", "Hanako", "uid-h", NULL, NULL, NULL));
+	g_ptr_array_add(records, make_record("u2", "Hanako Sato", "uid-h", "hanako@example.com", NULL, NULL));
+	sync_ok(store, phone, records, T0, &outcome);
+	assert_counts(&outcome.counts, 6, 0, 0, 0);
+	sync_outcome_clear(&outcome);
+
+	gint64 taro = contact_by_email(store, "taro@example.com");
+	g_assert_cmpint(taro, >, 0);
+	g_assert_cmpint(store_contact_by_identifier(store, "uid", "uid-a"), ==, taro);
+	g_assert_cmpint(contact_by_email(store, "ken1@example.com"), !=, contact_by_email(store, "ken2@example.com"));
+	gint64 hanako = store_contact_by_identifier(store, "uid", "uid-h");
+	g_assert_cmpint(contact_by_email(store, "hanako@example.com"), ==, hanako);
+	/* Both Kens are this source's: no suggestion to link them. */
+	g_assert_cmpint(store_count_suggestions(store), ==, 0);
+}
+
+/* A first sync into an empty store looks its identifiers up in memory: it
+ * joins the same records as a sync into a store that has contacts. */
+static void test_sync_first_into_empty(Fixture *f, gconstpointer data)
+{
+	Store *store = f->store;
+
+	sync_people(store);
+	g_autoptr(GPtrArray) contacts = store_contacts_all(store);
+	g_assert_cmpuint(contacts->len, ==, 4);
+
+	g_autofree char *other_path = g_build_filename(f->dir, "other.db", NULL);
+	g_autoptr(GError) error = NULL;
+	Store *other = store_open(other_path, &error);
+	g_assert_no_error(error);
+	gint64 friends = ensure_source(other, "friends", "vcard");
+	g_autoptr(GPtrArray) records = records_new();
+	SyncOutcome outcome;
+	g_ptr_array_add(records, make_record("f1", "Someone Else", NULL, "else@example.com", NULL, NULL));
+	sync_ok(other, friends, records, T0 - 60, &outcome);
+	sync_outcome_clear(&outcome);
+	sync_people(other);
+	g_autoptr(GPtrArray) other_contacts = store_contacts_all(other);
+	g_assert_cmpuint(other_contacts->len, ==, 5);
+	store_close(other);
+}
+
 static void add_test(const char *name, void (*func)(Fixture *, gconstpointer), gboolean open)
 {
 	g_test_add(name, Fixture, NULL, open ? fixture_setup_open : fixture_setup, func, fixture_teardown);
@@ -1189,6 +1244,7 @@ int main(int argc, char **argv)
 	add_test("/store/sync/merge-email", test_sync_merge_email, TRUE);
 	add_test("/store/sync/merge-uid", test_sync_merge_uid, TRUE);
 	add_test("/store/sync/duplicate-key", test_sync_duplicate_key, TRUE);
+	add_test("/store/sync/first-into-empty", test_sync_first_into_empty, TRUE);
 	add_test("/store/sync/hold", test_sync_hold, TRUE);
 	add_test("/store/employment", test_employment, TRUE);
 	add_test("/store/interactions", test_interactions, TRUE);
