@@ -697,32 +697,25 @@ static void submit_waiting(FeedPoller *poller)
 	}
 }
 
-/* Starts polls of IDS, their provisional next polls in one transaction;
- * JOB (may be NULL) waits for each (its PENDING counts them already). */
+/* Starts polls of IDS, with provisional next polls; JOB (may be NULL)
+ * waits for each (its PENDING counts them already). */
 static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
 {
 	g_autoptr(GError) error = NULL;
-	gint64 now = now_s();
-	gboolean in_transaction = store_feeds_begin(poller->store, &error);
+	/* Not due again while they run; each end sets the real next poll. */
+	g_autoptr(GPtrArray) starts = store_feeds_start_polls(poller->store, ids, now_s(), FEEDS_DEFAULT_INTERVAL_S,
+							      &error);
 
-	if (!in_transaction) {
+	if (!starts) {
 		log_warning("feeds: %s", error->message);
-		g_clear_error(&error);
+		starts = g_ptr_array_new();
 	}
-	for (guint i = 0; i < ids->len; i++) {
-		gint64 id = g_array_index(ids, gint64, i);
-		Poll *poll = g_hash_table_lookup(poller->running, &id);
-		g_autoptr(StoreFeed) feed = store_feed_get(poller->store, id);
-		if (!feed) {
-			if (job)
-				job->pending--;
-			continue;
-		}
-		/* Not due again while it runs; its end sets the real next poll. */
-		if (!store_feed_set_next_poll(poller->store, id, now + interval_of(feed), &error)) {
-			log_warning("feed %s: %s", feed->url, error->message);
-			g_clear_error(&error);
-		}
+	/* Feeds removed meanwhile do not poll. */
+	if (job)
+		job->pending -= ids->len - starts->len;
+	for (guint i = 0; i < starts->len; i++) {
+		StorePollStart *start = g_ptr_array_index(starts, i);
+		Poll *poll = g_hash_table_lookup(poller->running, &start->id);
 		if (poll) {
 			if (job)
 				g_ptr_array_add(poll->jobs, job);
@@ -730,20 +723,18 @@ static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
 		}
 		poll = g_new0(Poll, 1);
 		poll->poller = poller;
-		poll->feed_id = id;
+		poll->feed_id = start->id;
 		poll->serial = ++poller->next_serial;
-		poll->baseline = !feed->baseline_done;
-		poll->url = g_strdup(feed->url);
-		poll->etag = g_strdup(feed->etag);
-		poll->last_modified = g_strdup(feed->last_modified);
+		poll->baseline = !start->baseline_done;
+		poll->url = g_steal_pointer(&start->url);
+		poll->etag = g_steal_pointer(&start->etag);
+		poll->last_modified = g_steal_pointer(&start->last_modified);
 		poll->jobs = g_ptr_array_new();
 		if (job)
 			g_ptr_array_add(poll->jobs, job);
 		g_hash_table_insert(poller->running, &poll->feed_id, poll);
 		g_queue_push_tail(&poller->waiting, poll);
 	}
-	if (in_transaction && !store_feeds_commit(poller->store, &error))
-		log_warning("feeds: %s", error->message);
 	submit_waiting(poller);
 }
 

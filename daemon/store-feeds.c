@@ -294,6 +294,61 @@ gboolean store_feed_set_next_poll(Store *store, gint64 feed_id, gint64 next_poll
 	return db_step_done(store, stmt, error);
 }
 
+void store_poll_start_free(StorePollStart *start)
+{
+	if (!start)
+		return;
+	g_free(start->url);
+	g_free(start->etag);
+	g_free(start->last_modified);
+	g_free(start);
+}
+
+GPtrArray *store_feeds_start_polls(Store *store, const GArray *ids, gint64 now, gint64 default_interval_s,
+				   GError **error)
+{
+	g_autoptr(GString) list = g_string_sized_new(8 * ids->len + 2);
+	g_autoptr(GHashTable) by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
+							    (GDestroyNotify) store_poll_start_free);
+	sqlite3_stmt *stmt = db_prepare(store,
+		"UPDATE feeds SET next_poll = ?2 + CASE WHEN interval_s > 0 THEN interval_s ELSE ?3 END"
+		" WHERE id IN (SELECT value FROM json_each(?1)) RETURNING id, url, etag, last_modified, baseline_done");
+	int rc;
+
+	g_string_append_c(list, '[');
+	for (guint i = 0; i < ids->len; i++)
+		g_string_append_printf(list, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(ids, gint64, i));
+	g_string_append_c(list, ']');
+	db_bind_borrowed(stmt, 1, list->str);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, default_interval_s);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		StorePollStart *start = g_new0(StorePollStart, 1);
+		start->id = sqlite3_column_int64(stmt, 0);
+		start->url = db_column_text(stmt, 1);
+		start->etag = db_column_text(stmt, 2);
+		start->last_modified = db_column_text(stmt, 3);
+		start->baseline_done = sqlite3_column_int(stmt, 4);
+		g_hash_table_insert(by_id, &start->id, start);
+	}
+	if (rc != SQLITE_DONE) {
+		db_set_error(error, store, "cannot schedule the feeds");
+		sqlite3_reset(stmt);
+		return NULL;
+	}
+	sqlite3_reset(stmt);
+
+	GPtrArray *starts = g_ptr_array_new_with_free_func((GDestroyNotify) store_poll_start_free);
+	for (guint i = 0; i < ids->len; i++) {
+		gpointer start;
+		/* No stolen key: the key lives in the value, and GLib keeps a
+		 * table whose keys are its values as one array. */
+		if (g_hash_table_steal_extended(by_id, &g_array_index(ids, gint64, i), NULL, &start))
+			g_ptr_array_add(starts, start);
+	}
+	return starts;
+}
+
 gboolean store_feeds_spread_overdue(Store *store, gint64 now, gint64 spread_s, GError **error)
 {
 	/* Knuth's multiplicative hash of the id: a fixed place per feed. */

@@ -87,6 +87,24 @@ GArray *store_feeds_due(Store *store, gint64 now, guint limit);
 gint64 store_feeds_next_poll(Store *store);
 /* Moves the next poll of FEED_ID. */
 gboolean store_feed_set_next_poll(Store *store, gint64 feed_id, gint64 next_poll, GError **error);
+
+/* What a poll starts from. */
+typedef struct {
+	gint64 id;
+	char *url, *etag, *last_modified;
+	gboolean baseline_done;
+} StorePollStart;
+
+void store_poll_start_free(StorePollStart *start);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorePollStart, store_poll_start_free)
+
+/* The polls of the feeds of IDS that exist start: each one's next poll
+ * moves to NOW plus its interval (DEFAULT_INTERVAL_S where it has none),
+ * and it is returned (owned StorePollStart*) in the order of IDS. One
+ * statement for them all: a poll of every feed starts without a query per
+ * feed. */
+GPtrArray *store_feeds_start_polls(Store *store, const GArray *ids, gint64 now, gint64 default_interval_s,
+				   GError **error);
 /* Overdue feeds (a daemon that was stopped) are spread over [NOW, NOW + SPREAD_S). */
 gboolean store_feeds_spread_overdue(Store *store, gint64 now, gint64 spread_s, GError **error);
 
