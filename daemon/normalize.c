@@ -27,40 +27,104 @@ static const char *const org_forms_latin[] = {
 
 /* Characters that NFKC and case folding leave as they are, but for ASCII
  * letters' case: ASCII, the kana (not the combining or half-width ones),
- * the CJK unified ideographs and the common Japanese punctuation. */
-static gboolean stable_char(gunichar c)
+ * the CJK unified ideographs and the common Japanese punctuation. Each is
+ * a starter that nothing before it composes with, so folding never reaches
+ * back across one (case folding goes character by character, ß → ss
+ * included): text folds piece by piece, split before any of them. The most
+ * frequent are tested first. */
+static inline gboolean stable_char(gunichar c)
 {
-	return c < 0x80 || (c >= 0x3001 && c <= 0x3002) || (c >= 0x300C && c <= 0x300F) ||
-	       (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC ||
-	       (c >= 0x4E00 && c <= 0x9FFF);
+	return c < 0x80 || (c >= 0x3041 && c <= 0x3096) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	       (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC || (c >= 0x3001 && c <= 0x3002) ||
+	       (c >= 0x300C && c <= 0x300F);
 }
 
-/* TRUE when TEXT (valid UTF-8) is all stable_char(): most names, addresses
- * and posts, in English or Japanese, which then skip four passes through
- * the Unicode tables (a sixth of a 10,000-card sync, most of classifying a
- * post). */
-static gboolean stable_text(const char *text)
+/* The length of the stable character at P (not at its end), 0 when another
+ * character or an invalid sequence starts there. Past ASCII they are all
+ * U+3001-U+9FFF, three bytes led by E3-E9: nothing to decode for the rest. */
+static inline gsize stable_len(const char *p)
 {
-	for (const char *p = text; *p; p = g_utf8_next_char(p))
-		if ((guchar)*p >= 0x80 && !stable_char(g_utf8_get_char(p)))
-			return FALSE;
-	return TRUE;
+	const guchar *b = (const guchar *)p;
+
+	if (b[0] < 0x80)
+		return 1;
+	/* A continuation byte (80-BF) XOR 0x80 is below 0x40; the NUL is not,
+	 * so B[2] is read only within the text. */
+	if (b[0] < 0xE3 || b[0] > 0xE9 || (b[1] ^ 0x80) >= 0x40 || (b[2] ^ 0x80) >= 0x40)
+		return 0;
+	return stable_char((gunichar)(b[0] & 0x0F) << 12 | (gunichar)(b[1] & 0x3F) << 6 | (b[2] & 0x3F)) ? 3 : 0;
 }
 
 /* NFKC first so that full-width and compatibility letters fold, and again
- * after folding, which can leave text that is not in normal form. */
+ * after folding, which can leave text that is not in normal form. Invalid
+ * bytes become U+FFFD as g_utf8_make_valid() of the whole text makes them:
+ * its repair steps over one bad byte or one valid character at a time, and
+ * a stable character starts with no continuation byte, so it is never
+ * inside either. */
+static char *fold_piece(const char *start, const char *end)
+{
+	gssize len = end - start;
+	g_autofree char *valid = g_utf8_validate_len(start, len, NULL) ? NULL : g_utf8_make_valid(start, len);
+	g_autofree char *nfkc = valid ? g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC)
+				      : g_utf8_normalize(start, len, G_NORMALIZE_NFKC);
+	g_autofree char *folded = g_utf8_casefold(nfkc, -1);
+
+	return g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+}
+
+/* Stable characters are copied (ASCII lower-cased), and the rest folded in
+ * pieces that run up to the next stable character, each with the stable
+ * character before it, which a combining mark may join (か + U+3099 or
+ * half-width ﾞ is が). Most text is all stable, and in the rest only the
+ * pieces around a full-width ！ or an é take the four passes and their
+ * allocations. The key is as long as the text but for the pieces: written
+ * in one buffer, grown only for them. */
 char *normalize_fold(const char *text)
 {
 	if (!text)
 		return g_strdup("");
-	if (g_utf8_validate(text, -1, NULL) && stable_text(text))
-		return g_ascii_strdown(text, -1);
+	gsize len = strlen(text), size = len + 1;
+	char *key = g_malloc(size), *w = key;
+	const char *p = text;
 
-	g_autofree char *valid = g_utf8_make_valid(text, -1);
-	g_autofree char *nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
-	g_autofree char *folded = g_utf8_casefold(nfkc, -1);
-
-	return g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+	while (*p) {
+		guchar byte = *p;
+		if (byte < 0x80) {
+			*w++ = byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte;
+			p++;
+			continue;
+		}
+		gsize n = stable_len(p);
+		if (n) {
+			memcpy(w, p, n);
+			w += n;
+			p += n;
+			continue;
+		}
+		/* Pieces end before a stable character, so one stands before P
+		 * unless P is the start: take back its copy. */
+		const char *start = p;
+		if (p > text) {
+			start = g_utf8_prev_char(p);
+			w -= p - start;
+		}
+		/* Byte by byte, for invalid bytes; a valid character's later
+		 * bytes are never taken for a stable one. */
+		while (*p && !stable_len(p))
+			p++;
+		g_autofree char *piece = fold_piece(start, p);
+		gsize piece_len = strlen(piece), at = w - key;
+		gsize need = at + piece_len + (len - (p - text)) + 1;
+		if (need > size) {
+			size = need + need / 4;
+			key = g_realloc(key, size);
+			w = key + at;
+		}
+		memcpy(w, piece, piece_len);
+		w += piece_len;
+	}
+	*w = '\0';
+	return key;
 }
 
 gboolean text_is_id(const char *text)

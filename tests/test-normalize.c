@@ -80,6 +80,44 @@ static void test_name_edge(void)
 	g_assert_true(g_str_has_suffix(key, "suzuki"));
 }
 
+/* Stable text (ASCII, kana, ideographs) is copied and the rest folded in
+ * pieces: what joins across a piece's edges must come out as from the whole
+ * text folded at once. */
+static void test_fold_pieces(void)
+{
+	/* A combining or half-width voiced mark joins the kana before it. */
+	assert_key(normalize_fold, "か\u3099", "が");
+	assert_key(normalize_fold, "か\uff9e", "が");
+	assert_key(normalize_fold, "は\u309a", "ぱ");
+	assert_key(normalize_fold, "ABCか\u3099DEF", "abcがdef");
+	assert_key(normalize_fold, "ﾃﾞｰﾀ", "データ");
+	/* So does an accent the ASCII letter before it, upper case or not. */
+	assert_key(normalize_fold, "Rene\u0301e", "ren\u00e9e");
+	assert_key(normalize_fold, "E\u0301", "\u00e9");
+	assert_key(normalize_fold, "Ａ\u0301", "\u00e1");
+	assert_key(normalize_fold, "I\u0307stanbul", "i\u0307stanbul");
+	assert_key(normalize_fold, "\u1100\u1161", "\uac00");
+	/* Mixed text: only what is not stable changes. */
+	assert_key(normalize_fold, "Ｈｅｌｌｏ！世界", "hello!世界");
+	assert_key(normalize_fold, "カフェ・ラテ", "カフェ・ラテ");
+	assert_key(normalize_fold, "\U0001f44d OK", "\U0001f44d ok");
+	/* Case folding that expands, or gives what NFKC changes again. */
+	assert_key(normalize_fold, "Straße", "strasse");
+	assert_key(normalize_fold, "STRA\u1e9eE", "strasse");
+	assert_key(normalize_fold, "\u01c5UNGLA", "d\u017eungla");
+	assert_key(normalize_fold, "\u212b", "\u00e5");
+	assert_key(normalize_fold, "\ufb01", "fi");
+	/* Each invalid byte is one U+FFFD, as g_utf8_make_valid() makes it,
+	 * also where a stable character's bytes follow or precede it. */
+	assert_key(normalize_fold, "a\xff" "b", "a\ufffdb");
+	assert_key(normalize_fold, "か\xe3\x81", "か\ufffd\ufffd");
+	assert_key(normalize_fold, "\xe3\x81" "か", "\ufffd\ufffdか");
+	assert_key(normalize_fold, "\xe3\xe3\x81\x81", "\ufffdぁ");
+	assert_key(normalize_fold, "A\xff\u0301", "a\ufffd\u0301");
+	assert_key(normalize_fold, NULL, "");
+	assert_key(normalize_fold, "", "");
+}
+
 static void test_org_japanese(void)
 {
 	assert_key(normalize_org, "株式会社ABC", "abc");
@@ -227,6 +265,7 @@ static void test_url_linkedin(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/normalize/fold/pieces", test_fold_pieces);
 	g_test_add_func("/normalize/name/japanese", test_name_japanese);
 	g_test_add_func("/normalize/name/latin", test_name_latin);
 	g_test_add_func("/normalize/name/edge", test_name_edge);
