@@ -125,38 +125,73 @@ static gboolean ascii_space(guchar byte)
 	return byte == ' ' || (byte >= '\t' && byte <= '\r' && byte != '\v');
 }
 
+/* Whether the character at P (not ASCII) may be white space or a quote to
+ * normalize_text(): all of those are below U+3001, U+3000 being the last
+ * space. Kana and ideographs, most of a Japanese text, are not decoded. */
+static gboolean maybe_space_or_quote(const char *p)
+{
+	const guchar *b = (const guchar *)p;
+
+	return b[0] < 0xE3 || (b[0] == 0xE3 && b[1] == 0x80 && b[2] == 0x80);
+}
+
+/* The length of the white space character at P, 0 for another. */
+static gsize space_len(const char *p)
+{
+	guchar byte = *p;
+
+	if (byte < 0x80)
+		return ascii_space(byte) ? 1 : 0;
+	return maybe_space_or_quote(p) && g_unichar_isspace(g_utf8_get_char(p)) ? g_utf8_skip[byte] : 0;
+}
+
 /* NFKC, case folding, ’‘ as ', and every run of white space (full-width
  * space included, by NFKC) as one space. Never NULL. */
 static char *normalize_text(const char *text)
 {
 	char *folded = normalize_fold(text);
-	char *out = folded;
-	gboolean space = FALSE;
+	char *out = folded;        /* the text as it is kept ends here */
+	const char *kept = folded; /* and goes on with [kept, p), not moved yet */
+	const char *p = folded;
 
 	/* In place: the text only shrinks (a run of spaces becomes one, a
-	 * three-byte quote one byte). */
-	for (const char *p = folded; *p;) {
-		/* ASCII, most of any text, needs no decoding. */
+	 * three-byte quote one byte). Most of it stays where it is, and is
+	 * moved, if at all, a run at a time. */
+	while (*p) {
 		guchar byte = *p;
-		gunichar c = byte < 0x80 ? byte : g_utf8_get_char(p);
-		const char *next = byte < 0x80 ? p + 1 : g_utf8_next_char(p);
-		if (byte < 0x80 ? ascii_space(byte) : g_unichar_isspace(c)) {
-			space = TRUE;
-			p = next;
+		if (byte < 0x80 ? !ascii_space(byte) : !maybe_space_or_quote(p)) {
+			p += byte < 0x80 ? 1 : g_utf8_skip[byte];
 			continue;
 		}
-		if (space && out > folded)
-			*out++ = ' ';
-		space = FALSE;
-		if (c == 0x2019 || c == 0x2018 || c == 0x02BC) {
-			*out++ = '\'';
-		} else {
-			memmove(out, p, next - p);
-			out += next - p;
+		gsize n = space_len(p);
+		if (n) {
+			const char *end = p + n;
+			while ((n = space_len(end)))
+				end += n;
+			/* One space between words is already what it should be. */
+			if (end == p + 1 && byte == ' ' && p > folded && *end) {
+				p = end;
+				continue;
+			}
+			memmove(out, kept, p - kept);
+			out += p - kept;
+			if (p > folded && *end)
+				*out++ = ' ';
+			kept = p = end;
+			continue;
 		}
-		p = next;
+		n = g_utf8_skip[byte];
+		gunichar c = g_utf8_get_char(p);
+		if (c == 0x2019 || c == 0x2018 || c == 0x02BC) {
+			memmove(out, kept, p - kept);
+			out += p - kept;
+			*out++ = '\'';
+			kept = p + n;
+		}
+		p += n;
 	}
-	*out = '\0';
+	memmove(out, kept, p - kept);
+	out[p - kept] = '\0';
 	return folded;
 }
 

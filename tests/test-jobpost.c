@@ -88,6 +88,11 @@ static void test_normalisation(void)
 	/* Case, curly apostrophes, runs of white space, width. */
 	g_assert_true(jobpost_classify(rules, "I’VE   JOINED\nAcme", NULL));
 	g_assert_true(jobpost_classify(rules, "ｼﾞｮｲﾝしました", NULL));
+	/* Other spaces and apostrophes; white space at either end is dropped,
+	 * and a space before an apostrophe stays a space. */
+	g_assert_true(jobpost_classify(rules, " \t I\u02bcve\u2028\u00a0 joined ", NULL));
+	g_assert_true(jobpost_classify(rules, "\u3000I\u2018ve\u3000joined\u3000", NULL));
+	g_assert_false(jobpost_classify(rules, "I \u2019ve joined", NULL));
 	g_assert_true(jobpost_classify(rules, NULL, "After 3 years at Foo Bar Ltd., I'm leaving."));
 	/* A * spans at most 60 characters, and never title and text at once. */
 	g_assert_false(jobpost_classify(rules, NULL,
