@@ -171,19 +171,33 @@ static gboolean is_blank(gunichar c)
 	       type == G_UNICODE_FORMAT || type == G_UNICODE_CONTROL;
 }
 
+/* Stable characters past ASCII are letters and punctuation, never blank:
+ * most of a Japanese name is kept without being decoded. */
 static char *strip_blanks(const char *start, const char *end)
 {
-	GString *out = g_string_sized_new(end - start);
+	char *out = g_malloc(end - start + 1), *w = out;
 
 	for (const char *p = start; p < end;) {
-		/* An ASCII character is blank when it is a space or a control. */
 		guchar byte = *p;
-		const char *next = byte < 0x80 ? p + 1 : g_utf8_next_char(p);
-		if (byte < 0x80 ? byte > 0x20 && byte != 0x7F : !is_blank(g_utf8_get_char(p)))
-			g_string_append_len(out, p, next - p);
-		p = next;
+		gsize n = 1;
+		gboolean keep;
+		/* An ASCII character is blank when it is a space or a control. */
+		if (byte < 0x80) {
+			keep = byte > 0x20 && byte != 0x7F;
+		} else if ((n = stable_len(p))) {
+			keep = TRUE;
+		} else {
+			n = g_utf8_skip[byte];
+			keep = !is_blank(g_utf8_get_char(p));
+		}
+		if (keep) {
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
 	}
-	return g_string_free(out, FALSE);
+	*w = '\0';
+	return out;
 }
 
 char *normalize_name(const char *name)
