@@ -440,6 +440,12 @@ static gboolean is_plain_lead(guchar c)
 	return c > 0x20 && c != '<' && c != '&' && c != 0x7F && c != 0xC2;
 }
 
+/* is_plain_lead() for a byte below 0x80. */
+static gboolean is_plain_ascii(guchar c)
+{
+	return c > 0x20 && c < 0x7F && c != '<' && c != '&';
+}
+
 /* The length of the well-formed UTF-8 sequence at P (RFC 3629: no
  * overlong forms, surrogates or code points past U+10FFFF), or 0 when P
  * (before END) starts none. Checked here, byte by byte, as the run is
@@ -486,14 +492,16 @@ static const char *emit_run(Emitter *e, const char *p, const char *end)
 		}
 		e->space = FALSE;
 	}
-	while (q < end && e->chars + chars < e->max) {
+	gsize room = e->chars < e->max ? e->max - e->chars : 0;
+	while (q < end && chars < room) {
 		guchar c = *q;
-		if (c == ' ' && q > p && end - q > 1 && is_plain_lead(q[1])) {
-			q++;
-			chars++;
-			continue;
-		}
-		gsize n = is_plain_lead(c) ? utf8_char_len(q, end) : 0;
+		gsize n;
+		if (is_plain_ascii(c))
+			n = 1;
+		else if (c == ' ')
+			n = q > p && end - q > 1 && is_plain_lead(q[1]);
+		else
+			n = c >= 0x80 && c != 0xC2 ? utf8_char_len(q, end) : 0;
 		if (n == 0)
 			break;
 		q += n;
