@@ -1369,6 +1369,9 @@ static int undeclared_prefix(const xmlNode *node)
 static const char *local_name(const xmlNode *node)
 {
 	const char *name = (const char *)node->name;
+	/* Most names have a namespace or no colon: spare them the lookup. */
+	if (node->ns || !name || !strchr(name, ':'))
+		return name;
 	return undeclared_prefix(node) >= 0 ? strchr(name, ':') + 1 : name;
 }
 
@@ -1399,10 +1402,18 @@ static NsKind ns_kind(const xmlNode *node)
 		int i = undeclared_prefix(node);
 		return i >= 0 ? usual_prefixes[i].kind : NS_NONE;
 	}
-	for (gsize i = 0; i < G_N_ELEMENTS(known); i++)
-		if (strcmp((const char *)node->ns->href, known[i].href) == 0)
-			return known[i].kind;
-	return NS_OTHER;
+	/* The elements of a feed share a few declarations, and each is asked
+	 * about again and again: the first answer is kept in the tree, which
+	 * is ours, as KIND + 1 (0 is no answer yet). */
+	xmlNs *ns = node->ns;
+	if (ns->_private)
+		return (NsKind)(GPOINTER_TO_INT(ns->_private) - 1);
+	NsKind kind = NS_OTHER;
+	for (gsize i = 0; i < G_N_ELEMENTS(known) && kind == NS_OTHER; i++)
+		if (strcmp((const char *)ns->href, known[i].href) == 0)
+			kind = known[i].kind;
+	ns->_private = GINT_TO_POINTER(kind + 1);
+	return kind;
 }
 
 /* In the family of KIND: RSS and Atom elements may also come without a
@@ -1431,8 +1442,10 @@ static gboolean is_element(const xmlNode *node, NsKind kind, const char *name)
 		return FALSE;
 	const char *local = local_name(node);
 	/* Most siblings differ in the first letter already (0x20 is what case
-	 * changes in an ASCII letter): spare them the full comparison. */
-	return (*local | 0x20) == (*name | 0x20) && g_ascii_strcasecmp(local, name) == 0 && in_ns(node, kind);
+	 * changes in an ASCII letter): spare them the full comparison, and
+	 * the rest, which mostly match exactly, the case-blind one. */
+	return (*local | 0x20) == (*name | 0x20) &&
+	       (strcmp(local, name) == 0 || g_ascii_strcasecmp(local, name) == 0) && in_ns(node, kind);
 }
 
 static xmlNode *child(const xmlNode *parent, NsKind kind, const char *name)
