@@ -494,14 +494,18 @@ static const char *emit_run(Emitter *e, const char *p, const char *end)
 	}
 	gsize room = e->chars < e->max ? e->max - e->chars : 0;
 	while (q < end && chars < room) {
-		guchar c = *q;
+		const guchar *u = (const guchar *)q;
 		gsize n;
-		if (is_plain_ascii(c))
+		if (is_plain_ascii(u[0]))
 			n = 1;
-		else if (c == ' ')
+		else if (u[0] == ' ')
 			n = q > p && end - q > 1 && is_plain_lead(q[1]);
+		else if (u[0] >= 0xE1 && u[0] <= 0xEF && u[0] != 0xED && end - q >= 3 &&
+			 (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80)
+			/* Three bytes with no narrower second byte: CJK text. */
+			n = 3;
 		else
-			n = c >= 0x80 && c != 0xC2 ? utf8_char_len(q, end) : 0;
+			n = u[0] >= 0x80 && u[0] != 0xC2 ? utf8_char_len(q, end) : 0;
 		if (n == 0)
 			break;
 		q += n;
