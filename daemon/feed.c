@@ -1346,6 +1346,19 @@ static gboolean push_parse_matches(const char *text, gsize len)
 	       fewer_lines(text, len, G_MAXUSHORT) && !may_hold_overlong_utf8(text, len);
 }
 
+/* Whether TEXT holds a CDATA section, the only thing the push parser
+ * reads faster: elsewhere it pays only where it fails and the pull parser
+ * must parse again. '[' is rare, so it is what is looked for. */
+static gboolean has_cdata(const char *text, gsize len)
+{
+	const char *end = text + len;
+
+	for (const char *p = text; (p = memchr(p, '[', end - p)); p++)
+		if (p - text >= 2 && end - p >= 7 && memcmp(p - 2, "<![CDATA[", 9) == 0)
+			return TRUE;
+	return FALSE;
+}
+
 /* A strict pass with libxml2's push parser, given TEXT at once. It finds
  * the end of a CDATA section with one scan, where the pull parser decodes
  * the section a character at a time: that was a sixth of parsing feeds
@@ -1369,7 +1382,7 @@ static xmlDoc *parse_strict(const char *text, gsize len, ErrorSink *sink, gboole
 
 	/* Where the push parser finds fault, the pull parser's errors and
 	 * recovery are the ones to keep: it parses again. */
-	if (push_parse_matches(text, len)) {
+	if (has_cdata(text, len) && push_parse_matches(text, len)) {
 		doc = parse_pushed(text, len, sink, wellformed);
 		if (!doc) {
 			g_ptr_array_set_size(sink->errors, before);
