@@ -14,7 +14,8 @@
  * (read whatever ADDRESSBOOKS says); else its current-user-principal, or
  * that of /.well-known/carddav (redirects followed); the principal's
  * addressbook-home-set (the first one); the address books listed by a
- * Depth 1 PROPFIND on that home. When none of that answers, a collection at
+ * Depth 1 PROPFIND on that home. A first sync asks the principal with
+ * Depth 1: where it is its own home (Radicale), that is the listing. When none of that answers, a collection at
  * the URL is listed as a home. When STATE holds tokens of books that share
  * a parent on the account's server, that parent is listed first as the
  * home, and the discovery above runs only if the listing shows none of
