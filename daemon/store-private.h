@@ -12,7 +12,8 @@ struct Store {
 	sqlite3 *db;
 	char *path;
 	GHashTable *statements; /* SQL text (static) -> sqlite3_stmt*, owned */
-	guint checkpoint_idle;  /* the WAL is copied back when the loop is idle */
+	guint checkpoint_source; /* copies the WAL back when commits pause (or soon) */
+	gboolean checkpoint_soon; /* ... at the next idle moment: the WAL is long */
 };
 
 void db_set_error(GError **error, Store *store, const char *what);

@@ -295,16 +295,21 @@ static void finalize_statement(gpointer stmt)
 }
 
 /* SQLite copies the WAL back into the database inside the commit that
- * takes it over 1,000 pages: on the way of a sync's answer. Done in the
- * loop's idle time instead. */
+ * takes it over 1,000 pages: on the way of a sync's answer. Done once no
+ * commit came for STORE_CHECKPOINT_QUIET_MS instead: a checkpoint waits
+ * for the disk (fsync), which held up a poll of 1,000 feeds when it ran
+ * in an idle moment between its commits. A WAL past
+ * STORE_CHECKPOINT_MAX_PAGES is copied back at the next idle moment. */
 #define STORE_CHECKPOINT_PAGES 1000
+#define STORE_CHECKPOINT_MAX_PAGES 16000
+#define STORE_CHECKPOINT_QUIET_MS 500
 
 static gboolean on_checkpoint(gpointer user_data)
 {
 	Store *store = user_data;
 	int logged = 0, copied = 0;
 
-	store->checkpoint_idle = 0;
+	store->checkpoint_source = 0;
 	if (sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied) != SQLITE_OK)
 		log_warning("database %s: checkpoint: %s", store->path, sqlite3_errmsg(store->db));
 	return G_SOURCE_REMOVE;
@@ -316,8 +321,13 @@ static int on_wal_commit(void *user_data, sqlite3 *db, const char *name, int pag
 
 	(void)db;
 	(void)name;
-	if (pages >= STORE_CHECKPOINT_PAGES && !store->checkpoint_idle)
-		store->checkpoint_idle = g_idle_add_full(G_PRIORITY_LOW + 10, on_checkpoint, store, NULL);
+	if (pages < STORE_CHECKPOINT_PAGES || (store->checkpoint_source && store->checkpoint_soon))
+		return SQLITE_OK;
+	g_clear_handle_id(&store->checkpoint_source, g_source_remove);
+	store->checkpoint_soon = pages >= STORE_CHECKPOINT_MAX_PAGES;
+	store->checkpoint_source = store->checkpoint_soon
+		? g_idle_add_full(G_PRIORITY_LOW + 10, on_checkpoint, store, NULL)
+		: g_timeout_add_full(G_PRIORITY_LOW + 10, STORE_CHECKPOINT_QUIET_MS, on_checkpoint, store, NULL);
 	return SQLITE_OK;
 }
 
@@ -364,7 +374,7 @@ void store_close(Store *store)
 {
 	if (!store)
 		return;
-	g_clear_handle_id(&store->checkpoint_idle, g_source_remove);
+	g_clear_handle_id(&store->checkpoint_source, g_source_remove);
 	if (store->statements)
 		g_hash_table_destroy(store->statements);
 	if (store->db)

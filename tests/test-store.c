@@ -1221,6 +1221,56 @@ static void test_sync_first_into_empty(Fixture *f, gconstpointer data)
 	store_close(other);
 }
 
+static gint64 file_size(const char *path)
+{
+	struct stat st;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	return st.st_size;
+}
+
+static gboolean on_loop_timeout(gpointer user_data)
+{
+	*(gboolean *) user_data = TRUE;
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs the default main context for MS milliseconds. */
+static void run_loop_for(guint ms)
+{
+	gboolean done = FALSE;
+
+	g_timeout_add(ms, on_loop_timeout, &done);
+	while (!done)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+/* A long WAL is copied back into the database once commits pause, not in
+ * the first idle moment after a commit (a checkpoint waits for the disk). */
+static void test_checkpoint_after_pause(Fixture *f, gconstpointer data)
+{
+	Store *store = f->store;
+	gint64 phone = ensure_source(store, "phone", "vcard");
+	g_autoptr(GPtrArray) records = records_new();
+	g_autofree char *title = g_strnfill(2000, 'x');
+	SyncOutcome outcome;
+
+	for (guint i = 0; i < 2000; i++) {
+		g_autofree char *key = g_strdup_printf("k%u", i);
+		g_autofree char *name = g_strdup_printf("Person %u", i);
+		g_ptr_array_add(records, make_record(key, name, NULL, NULL, "ABC", title));
+	}
+	sync_ok(store, phone, records, T0, &outcome);
+	sync_outcome_clear(&outcome);
+
+	gint64 before = file_size(f->path);
+	run_loop_for(200);
+	g_assert_cmpint(file_size(f->path), ==, before);
+	for (guint waited = 0; file_size(f->path) == before && waited < 5000; waited += 100)
+		run_loop_for(100);
+	g_assert_cmpint(file_size(f->path), >, before + 4 * 1024 * 1024);
+}
+
 static void add_test(const char *name, void (*func)(Fixture *, gconstpointer), gboolean open)
 {
 	g_test_add(name, Fixture, NULL, open ? fixture_setup_open : fixture_setup, func, fixture_teardown);
@@ -1245,6 +1295,7 @@ int main(int argc, char **argv)
 	add_test("/store/sync/merge-uid", test_sync_merge_uid, TRUE);
 	add_test("/store/sync/duplicate-key", test_sync_duplicate_key, TRUE);
 	add_test("/store/sync/first-into-empty", test_sync_first_into_empty, TRUE);
+	add_test("/store/checkpoint/after-pause", test_checkpoint_after_pause, TRUE);
 	add_test("/store/sync/hold", test_sync_hold, TRUE);
 	add_test("/store/employment", test_employment, TRUE);
 	add_test("/store/interactions", test_interactions, TRUE);
