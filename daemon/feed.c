@@ -1359,35 +1359,186 @@ static gboolean has_cdata(const char *text, gsize len)
 	return FALSE;
 }
 
+/* The byte past the first MARKER from FROM to END; NULL when there is none. */
+static const char *find_end(const char *from, const char *end, const char *marker)
+{
+	gsize n = strlen(marker);
+
+	for (const char *p = from; (p = memchr(p, marker[0], end - p)) && end - p >= (ptrdiff_t)n; p++)
+		if (memcmp(p, marker, n) == 0)
+			return p + n;
+	return NULL;
+}
+
+/* Skips the markup at P ('<'), keeping DEPTH, the number of open
+ * elements; NULL when it is none that wrap_text() knows (a DOCTYPE, one
+ * left open, an end tag with none open). In a document that libxml2 finds
+ * well-formed each ends where libxml2 ends it; in any other, libxml2 meets
+ * the fault no later than where the two first differ, so it rejects the
+ * copy that wrap_text() makes as well. */
+static const char *skip_markup(const char *p, const char *end, int *depth)
+{
+	if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
+		return find_end(p + 4, end, "-->");
+	if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
+		return find_end(p + 9, end, "]]>");
+	if (end - p < 2 || p[1] == '!')
+		return NULL;
+	if (p[1] == '?')
+		return find_end(p + 2, end, "?>");
+	if (p[1] == '/') {
+		p = memchr(p, '>', end - p);
+		return p && (*depth)-- > 0 ? p + 1 : NULL;
+	}
+	/* A '>' in an attribute value ends no tag. */
+	for (char quote = 0; ++p < end;) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+		} else if (*p == '>') {
+			if (p[-1] != '/')
+				(*depth)++;
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+static gboolean has_high_byte(const char *p, const char *end)
+{
+	/* Eight bytes at a time: most feeds' text is ASCII. */
+	for (guint64 word; end - p >= 8; p += 8) {
+		memcpy(&word, p, sizeof(word));
+		if (word & G_GUINT64_CONSTANT(0x8080808080808080))
+			return TRUE;
+	}
+	for (; p < end; p++)
+		if ((guchar)*p >= 0x80)
+			return TRUE;
+	return FALSE;
+}
+
+/* Adds to SPANS the pieces of the character data from P to END that
+ * hold non-ASCII characters, between its references; FALSE when an '&'
+ * ends no reference or "]]>" is in it (libxml2 rejects either). */
+static gboolean add_spans(GArray *spans, const char *text, const char *p, const char *end)
+{
+	if (find_end(p, end, "]]>"))
+		return FALSE;
+	while (p < end) {
+		const char *amp = memchr(p, '&', end - p);
+		const char *stop = amp ? amp : end;
+		if (has_high_byte(p, stop)) {
+			gsize span[2] = { p - text, stop - text };
+			g_array_append_vals(spans, span, 2);
+		}
+		if (!amp)
+			break;
+		p = memchr(amp, ';', end - amp);
+		if (!p)
+			return FALSE;
+		p++;
+	}
+	return TRUE;
+}
+
+/* Copies N bytes from SRC to O; returns the byte past them. */
+static char *put_bytes(char *o, const char *src, gsize n)
+{
+	memcpy(o, src, n);
+	return o + n;
+}
+
+/* TEXT with each piece of the root element's character data that holds
+ * non-ASCII characters made a CDATA section, for parse_pushed(): libxml2
+ * 2.9 decodes such character data a character at a time (about 160
+ * instructions for a Japanese one) where it scans a CDATA section once,
+ * and with XML_PARSE_NOCDATA either is text that joins the text next to
+ * it. NULL when there is none, or the copy would be too long for the push
+ * parser, or TEXT has markup that skip_markup() does not know or a NUL
+ * (where libxml2 may stop reading). The copy adds no line, and the line
+ * of a text node in it is never read (see push_parse_matches()). */
+static char *wrap_text(const char *text, gsize len, gsize *out_len)
+{
+	static const char open[] = "<![CDATA[", close[] = "]]>";
+	const char *end = text + len, *p = text;
+	g_autoptr(GArray) spans = g_array_sized_new(FALSE, FALSE, sizeof(gsize), 256);
+	int depth = 0;
+
+	if (memchr(text, '\0', len))
+		return NULL;
+	while (p < end) {
+		const char *lt = memchr(p, '<', end - p);
+		const char *stop = lt ? lt : end;
+		/* Text outside the root element is an error either way. */
+		if (depth > 0 && p < stop && !add_spans(spans, text, p, stop))
+			return NULL;
+		if (!lt)
+			break;
+		p = skip_markup(lt, end, &depth);
+		if (!p)
+			return NULL;
+	}
+	gsize n = spans->len / 2;
+	if (n == 0 || len + n * (sizeof(open) + sizeof(close) - 2) > XML_MAX_LOOKUP_LIMIT)
+		return NULL;
+
+	/* Exactly as large as it must be: it may be near 10 MB. */
+	*out_len = len + n * (sizeof(open) + sizeof(close) - 2);
+	char *out = g_malloc(*out_len), *o = out;
+	gsize done = 0;
+	for (gsize i = 0; i < spans->len; i += 2) {
+		gsize from = g_array_index(spans, gsize, i), to = g_array_index(spans, gsize, i + 1);
+		o = put_bytes(o, text + done, from - done);
+		o = put_bytes(o, open, sizeof(open) - 1);
+		o = put_bytes(o, text + from, to - from);
+		o = put_bytes(o, close, sizeof(close) - 1);
+		done = to;
+	}
+	put_bytes(o, text + done, len - done);
+	return out;
+}
+
 /* A strict pass with libxml2's push parser, given TEXT at once. It finds
  * the end of a CDATA section with one scan, where the pull parser decodes
  * the section a character at a time: that was a sixth of parsing feeds
- * that carry their posts' HTML as CDATA. */
+ * that carry their posts' HTML as CDATA. Where it finds fault it leaves
+ * SINK as it was: the pull parser's errors and recovery are the ones to
+ * keep, on the original text. */
 static xmlDoc *parse_pushed(const char *text, gsize len, ErrorSink *sink, gboolean *wellformed)
 {
+	guint before = sink->errors->len, dropped = sink->dropped;
 	/* No first chunk: the encoding is then detected as parse_xml() does. */
 	xmlParserCtxt *ctxt = xmlCreatePushParserCtxt(NULL, NULL, NULL, 0, NULL);
 	if (!ctxt)
 		return NULL;
 	setup_parser(ctxt, FALSE, sink);
 	xmlParseChunk(ctxt, text, (int)len, 1);
-	return finish_parser(ctxt, FALSE, wellformed);
+	xmlDoc *doc = finish_parser(ctxt, FALSE, wellformed);
+	if (!doc) {
+		g_ptr_array_set_size(sink->errors, before);
+		sink->dropped = dropped;
+	}
+	return doc;
 }
 
 /* A strict pass; its errors are kept only when it is the final one. */
 static xmlDoc *parse_strict(const char *text, gsize len, ErrorSink *sink, gboolean *wellformed)
 {
-	guint before = sink->errors->len, dropped = sink->dropped;
+	guint before = sink->errors->len;
 	xmlDoc *doc = NULL;
 
-	/* Where the push parser finds fault, the pull parser's errors and
-	 * recovery are the ones to keep: it parses again. */
-	if (has_cdata(text, len) && push_parse_matches(text, len)) {
-		doc = parse_pushed(text, len, sink, wellformed);
-		if (!doc) {
-			g_ptr_array_set_size(sink->errors, before);
-			sink->dropped = dropped;
+	if (push_parse_matches(text, len)) {
+		gsize wrapped_len;
+		char *wrapped = wrap_text(text, len, &wrapped_len);
+		if (wrapped) {
+			doc = parse_pushed(wrapped, wrapped_len, sink, wellformed);
+			g_free(wrapped);
 		}
+		if (!doc && has_cdata(text, len))
+			doc = parse_pushed(text, len, sink, wellformed);
 	}
 	if (!doc)
 		doc = parse_xml(text, len, FALSE, sink, wellformed);

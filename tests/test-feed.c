@@ -959,6 +959,38 @@ static void test_control_characters(void)
 	g_assert_false(doc2->wellformed_xml);
 }
 
+/* Non-ASCII character data reaches libxml2 as CDATA sections (see
+ * wrap_text()); what is read must not change, nor the errors' lines. */
+static void test_non_ascii_text(void)
+{
+	static const char feed[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<rss version=\"2.0\"><channel><title>日本&amp;語 <![CDATA[<b>]]>ブログ</title>\n"
+		"<link>http://a.example/</link><!-- コメント --><?pi 日本?>\n"
+		"<item x=\"a>b\" y='日>'><title>転職&lt;しました&gt;]]</title>\n"
+		"<link>http://a.example/日本</link>\n"
+		"<description>&lt;p&gt;今日は&#x65E5;<![CDATA[]]>本 &gt; 語&lt;/p&gt;</description></item>\n"
+		"</channel></rss>\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(FeedDocument) doc = feed_parse(feed, sizeof feed - 1, NULL, NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_true(doc->wellformed_xml);
+	g_assert_cmpstr(doc->title, ==, "日本&語 ブログ");
+	g_assert_cmpuint(doc->items->len, ==, 1);
+	g_assert_cmpstr(item_at(doc, 0)->title, ==, "転職<しました>]]");
+	g_assert_cmpstr(item_at(doc, 0)->summary, ==, "今日は日本 > 語");
+
+	/* "]]>" in text is an error on the line where it is. */
+	static const char bad[] = "<rss><channel><title>日本</title>\n\n<link>語]]>語</link></channel></rss>\n";
+	g_autoptr(FeedDocument) doc2 = feed_parse(bad, sizeof bad - 1, NULL, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_false(doc2->wellformed_xml);
+	g_assert_cmpstr(doc2->title, ==, "日本");
+	g_assert_cmpuint(doc2->errors->len, >, 0);
+	g_assert_cmpuint(((const ParseError *)g_ptr_array_index(doc2->errors, 0))->line, ==, 3);
+}
+
 /* ---- Limits ------------------------------------------------------------- */
 
 static void test_limits(void)
@@ -1091,6 +1123,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/feed/not-a-feed", test_not_a_feed);
 	g_test_add_func("/feed/truncated", test_truncated);
 	g_test_add_func("/feed/control-characters", test_control_characters);
+	g_test_add_func("/feed/non-ascii-text", test_non_ascii_text);
 	g_test_add_func("/feed/limits", test_limits);
 	g_test_add_func("/feed/corpus/all-files", test_corpus_all_files);
 	g_test_add_func("/feed/corpus/feedparser-expectations", test_feedparser_expectations);
