@@ -229,7 +229,7 @@ static void job_report(FeedPoller *poller, Job *job, const FeedPollResult *resul
 
 /* ---- the schedule ---- */
 
-static void start_polls(FeedPoller *poller, const GArray *ids, Job *job);
+static guint start_polls(FeedPoller *poller, gint64 due_by, guint limit, Job *job);
 static void submit_waiting(FeedPoller *poller);
 
 static void arm_timer(FeedPoller *poller);
@@ -238,8 +238,7 @@ static gboolean on_timer(gpointer user_data)
 {
 	FeedPoller *poller = user_data;
 	poller->timer = 0;
-	g_autoptr(GArray) due = store_feeds_due(poller->store, now_s(), FEEDS_MAX_START_BATCH);
-	start_polls(poller, due, NULL);
+	start_polls(poller, now_s(), FEEDS_MAX_START_BATCH, NULL);
 	arm_timer(poller);
 	return G_SOURCE_REMOVE;
 }
@@ -697,22 +696,18 @@ static void submit_waiting(FeedPoller *poller)
 	}
 }
 
-/* Starts polls of IDS, with provisional next polls; JOB (may be NULL)
- * waits for each (its PENDING counts them already). */
-static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
+/* Starts the polls of the feeds due by DUE_BY (at most LIMIT); JOB (may
+ * be NULL) waits for each. Returns how many. */
+static guint start_polls(FeedPoller *poller, gint64 due_by, guint limit, Job *job)
 {
 	g_autoptr(GError) error = NULL;
-	/* Not due again while they run; each end sets the real next poll. */
-	g_autoptr(GPtrArray) starts = store_feeds_start_polls(poller->store, ids, now_s(), FEEDS_DEFAULT_INTERVAL_S,
-							      &error);
+	g_autoptr(GPtrArray) starts = store_feeds_start_due(poller->store, due_by, limit, now_s(),
+							    FEEDS_DEFAULT_INTERVAL_S, &error);
 
 	if (!starts) {
 		log_warning("feeds: %s", error->message);
-		starts = g_ptr_array_new();
+		return 0;
 	}
-	/* Feeds removed meanwhile do not poll. */
-	if (job)
-		job->pending -= ids->len - starts->len;
 	for (guint i = 0; i < starts->len; i++) {
 		StorePollStart *start = g_ptr_array_index(starts, i);
 		Poll *poll = g_hash_table_lookup(poller->running, &start->id);
@@ -736,6 +731,7 @@ static void start_polls(FeedPoller *poller, const GArray *ids, Job *job)
 		g_queue_push_tail(&poller->waiting, poll);
 	}
 	submit_waiting(poller);
+	return starts->len;
 }
 
 /* ---- the poller ---- */
@@ -862,16 +858,15 @@ void feed_poller_set_config(FeedPoller *poller, const Config *config)
 void feed_poller_poll_all(FeedPoller *poller, FeedPollProgressFunc progress, FeedPollDoneFunc done,
 			  gpointer user_data)
 {
-	g_autoptr(GArray) ids = store_feeds_due(poller->store, G_MAXINT64, G_MAXUINT);
 	Job *job = g_new0(Job, 1);
 
 	job->poller = poller;
 	job->progress = progress;
 	job->done = done;
 	job->user_data = user_data;
-	job->pending = ids->len;
 	g_ptr_array_add(poller->jobs, job);
-	start_polls(poller, ids, job);
+	/* Answers come from the loop only, after this. */
+	job->pending = start_polls(poller, G_MAXINT64, G_MAXUINT, job);
 	/* Answers come from the loop only: a job with nothing to wait for
 	 * (no feeds) ends from an idle. */
 	if (job->pending == 0)

@@ -265,22 +265,6 @@ gint64 store_posts_count(Store *store)
 	return db_query_int(store, "SELECT count(*) FROM posts", 0);
 }
 
-GArray *store_feeds_due(Store *store, gint64 now, guint limit)
-{
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-	sqlite3_stmt *stmt = db_prepare(store,
-		"SELECT id FROM feeds WHERE next_poll <= ?1 ORDER BY next_poll, id LIMIT ?2");
-
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int64(stmt, 2, limit);
-	while (sqlite3_step(stmt) == SQLITE_ROW) {
-		gint64 id = sqlite3_column_int64(stmt, 0);
-		g_array_append_val(ids, id);
-	}
-	sqlite3_reset(stmt);
-	return ids;
-}
-
 gint64 store_feeds_next_poll(Store *store)
 {
 	return db_query_int(store, "SELECT min(next_poll) FROM feeds", 0);
@@ -304,24 +288,27 @@ void store_poll_start_free(StorePollStart *start)
 	g_free(start);
 }
 
-GPtrArray *store_feeds_start_polls(Store *store, const GArray *ids, gint64 now, gint64 default_interval_s,
-				   GError **error)
+static gint compare_start_ids(gconstpointer a, gconstpointer b)
 {
-	g_autoptr(GString) list = g_string_sized_new(8 * ids->len + 2);
-	g_autoptr(GHashTable) by_id = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL,
-							    (GDestroyNotify) store_poll_start_free);
+	const StorePollStart *x = *(StorePollStart *const *) a, *y = *(StorePollStart *const *) b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+GPtrArray *store_feeds_start_due(Store *store, gint64 due_by, guint limit, gint64 now, gint64 default_interval_s,
+				 GError **error)
+{
 	sqlite3_stmt *stmt = db_prepare(store,
-		"UPDATE feeds SET next_poll = ?2 + CASE WHEN interval_s > 0 THEN interval_s ELSE ?3 END"
-		" WHERE id IN (SELECT value FROM json_each(?1)) RETURNING id, url, etag, last_modified, baseline_done");
+		"UPDATE feeds SET next_poll = ?3 + CASE WHEN interval_s > 0 THEN interval_s ELSE ?4 END"
+		" WHERE id IN (SELECT id FROM feeds WHERE next_poll <= ?1 ORDER BY next_poll, id LIMIT ?2)"
+		" RETURNING id, url, etag, last_modified, baseline_done");
+	GPtrArray *starts = g_ptr_array_new_with_free_func((GDestroyNotify) store_poll_start_free);
 	int rc;
 
-	g_string_append_c(list, '[');
-	for (guint i = 0; i < ids->len; i++)
-		g_string_append_printf(list, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index(ids, gint64, i));
-	g_string_append_c(list, ']');
-	db_bind_borrowed(stmt, 1, list->str);
-	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_int64(stmt, 3, default_interval_s);
+	sqlite3_bind_int64(stmt, 1, due_by);
+	sqlite3_bind_int64(stmt, 2, limit);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int64(stmt, 4, default_interval_s);
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		StorePollStart *start = g_new0(StorePollStart, 1);
 		start->id = sqlite3_column_int64(stmt, 0);
@@ -329,23 +316,16 @@ GPtrArray *store_feeds_start_polls(Store *store, const GArray *ids, gint64 now, 
 		start->etag = db_column_text(stmt, 2);
 		start->last_modified = db_column_text(stmt, 3);
 		start->baseline_done = sqlite3_column_int(stmt, 4);
-		g_hash_table_insert(by_id, &start->id, start);
-	}
-	if (rc != SQLITE_DONE) {
-		db_set_error(error, store, "cannot schedule the feeds");
-		sqlite3_reset(stmt);
-		return NULL;
+		g_ptr_array_add(starts, start);
 	}
 	sqlite3_reset(stmt);
-
-	GPtrArray *starts = g_ptr_array_new_with_free_func((GDestroyNotify) store_poll_start_free);
-	for (guint i = 0; i < ids->len; i++) {
-		gpointer start;
-		/* No stolen key: the key lives in the value, and GLib keeps a
-		 * table whose keys are its values as one array. */
-		if (g_hash_table_steal_extended(by_id, &g_array_index(ids, gint64, i), NULL, &start))
-			g_ptr_array_add(starts, start);
+	if (rc != SQLITE_DONE) {
+		db_set_error(error, store, "cannot schedule the feeds");
+		g_ptr_array_unref(starts);
+		return NULL;
 	}
+	/* RETURNING keeps no order: the same feeds start in the same order. */
+	g_ptr_array_sort(starts, compare_start_ids);
 	return starts;
 }
 

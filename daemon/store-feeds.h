@@ -80,9 +80,6 @@ GPtrArray *store_feeds_all(Store *store);
 /* How many feeds and posts are stored. */
 gint64 store_feeds_count(Store *store);
 gint64 store_posts_count(Store *store);
-/* Ids of the feeds whose next_poll is at or before NOW, earliest first, at
- * most LIMIT of them. */
-GArray *store_feeds_due(Store *store, gint64 now, guint limit);
 /* The earliest next_poll of any feed; 0 when none is scheduled. */
 gint64 store_feeds_next_poll(Store *store);
 /* Moves the next poll of FEED_ID. */
@@ -98,13 +95,13 @@ typedef struct {
 void store_poll_start_free(StorePollStart *start);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(StorePollStart, store_poll_start_free)
 
-/* The polls of the feeds of IDS that exist start: each one's next poll
- * moves to NOW plus its interval (DEFAULT_INTERVAL_S where it has none),
- * and it is returned (owned StorePollStart*) in the order of IDS. One
- * statement for them all: a poll of every feed starts without a query per
- * feed. */
-GPtrArray *store_feeds_start_polls(Store *store, const GArray *ids, gint64 now, gint64 default_interval_s,
-				   GError **error);
+/* The polls of the feeds whose next poll is at or before DUE_BY start, at
+ * most LIMIT of them (the earliest): each one's next poll moves to NOW
+ * plus its interval (DEFAULT_INTERVAL_S where it has none), so that it is
+ * not due again while it runs, and it is returned (owned StorePollStart*,
+ * by id). One statement for them all. */
+GPtrArray *store_feeds_start_due(Store *store, gint64 due_by, guint limit, gint64 now, gint64 default_interval_s,
+				 GError **error);
 /* Overdue feeds (a daemon that was stopped) are spread over [NOW, NOW + SPREAD_S). */
 gboolean store_feeds_spread_overdue(Store *store, gint64 now, gint64 spread_s, GError **error);
 

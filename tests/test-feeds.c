@@ -674,12 +674,22 @@ static void test_store(Fixture *f, gconstpointer data)
 
 	/* The schedule. */
 	g_assert_true(store_feed_set_next_poll(f->store, other, now - 100, &error));
-	g_autoptr(GArray) due = store_feeds_due(f->store, now, 10);
-	g_assert_cmpuint(due->len, ==, 1);
-	g_assert_cmpint(g_array_index(due, gint64, 0), ==, other);
 	g_assert_cmpint(store_feeds_next_poll(f->store), ==, now - 100);
 	g_assert_true(store_feeds_spread_overdue(f->store, now, 600, &error));
 	g_assert_cmpint(store_feeds_next_poll(f->store), >=, now);
+	/* A due feed starts, and is not due again while it runs. */
+	g_assert_true(store_feed_set_next_poll(f->store, other, now - 100, &error));
+	g_autoptr(GPtrArray) due = store_feeds_start_due(f->store, now, 10, now, 3600, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(due->len, ==, 1);
+	const StorePollStart *start = g_ptr_array_index(due, 0);
+	g_assert_cmpint(start->id, ==, other);
+	g_assert_cmpstr(start->url, ==, "https://b.test/feed");
+	g_assert_false(start->baseline_done);
+	g_autoptr(StoreFeed) started = store_feed_get(f->store, other);
+	g_assert_cmpint(started->next_poll, ==, now + 3600);
+	g_autoptr(GPtrArray) none = store_feeds_start_due(f->store, now, 10, now, 3600, &error);
+	g_assert_cmpuint(none->len, ==, 0);
 
 	/* Deleting a feed takes its posts. */
 	g_assert_true(store_feed_delete(f->store, other, &error));
