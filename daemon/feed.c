@@ -615,14 +615,21 @@ static const char *const block_tags[] = {
 };
 static const char *const hidden_tags[] = { "script", "style", NULL };
 
-static const char *skip_past(const char *p, const char *end, const char *marker)
+/* The byte past the first MARKER from P to END; NULL when there is none. */
+static const char *find_past(const char *p, const char *end, const char *marker)
 {
 	gsize n = strlen(marker);
+	const char *hit = p < end ? memmem(p, (gsize)(end - p), marker, n) : NULL;
 
-	for (; p + n <= end; p++)
-		if (memcmp(p, marker, n) == 0)
-			return p + n;
-	return end;
+	return hit ? hit + n : NULL;
+}
+
+/* find_past(), or END when MARKER is not there. */
+static const char *skip_past(const char *p, const char *end, const char *marker)
+{
+	const char *past = find_past(p, end, marker);
+
+	return past ? past : end;
 }
 
 /* Skips a tag starting at P ('<'); returns the byte after its '>'. */
@@ -1359,17 +1366,6 @@ static gboolean has_cdata(const char *text, gsize len)
 	return FALSE;
 }
 
-/* The byte past the first MARKER from FROM to END; NULL when there is none. */
-static const char *find_end(const char *from, const char *end, const char *marker)
-{
-	gsize n = strlen(marker);
-
-	for (const char *p = from; (p = memchr(p, marker[0], end - p)) && end - p >= (ptrdiff_t)n; p++)
-		if (memcmp(p, marker, n) == 0)
-			return p + n;
-	return NULL;
-}
-
 /* Skips the markup at P ('<'), keeping DEPTH, the number of open
  * elements; NULL when it is none that wrap_text() knows (a DOCTYPE, one
  * left open, an end tag with none open). In a document that libxml2 finds
@@ -1379,13 +1375,13 @@ static const char *find_end(const char *from, const char *end, const char *marke
 static const char *skip_markup(const char *p, const char *end, int *depth)
 {
 	if (end - p >= 4 && memcmp(p, "<!--", 4) == 0)
-		return find_end(p + 4, end, "-->");
+		return find_past(p + 4, end, "-->");
 	if (end - p >= 9 && memcmp(p, "<![CDATA[", 9) == 0)
-		return find_end(p + 9, end, "]]>");
+		return find_past(p + 9, end, "]]>");
 	if (end - p < 2 || p[1] == '!')
 		return NULL;
 	if (p[1] == '?')
-		return find_end(p + 2, end, "?>");
+		return find_past(p + 2, end, "?>");
 	if (p[1] == '/') {
 		p = memchr(p, '>', end - p);
 		return p && (*depth)-- > 0 ? p + 1 : NULL;
@@ -1425,7 +1421,7 @@ static gboolean has_high_byte(const char *p, const char *end)
  * ends no reference or "]]>" is in it (libxml2 rejects either). */
 static gboolean add_spans(GArray *spans, const char *text, const char *p, const char *end)
 {
-	if (find_end(p, end, "]]>"))
+	if (find_past(p, end, "]]>"))
 		return FALSE;
 	while (p < end) {
 		const char *amp = memchr(p, '&', end - p);
