@@ -103,13 +103,11 @@ struct HttpEngine {
 	GQueue queued;                /* waiting for a connection slot */
 	GQueue finished;              /* waiting to be reported */
 	GHashTable *host_running;     /* owned host key → transfers running there */
-	/* owned host key → 1 where the server asked for Basic auth: later
-	 * requests there send credentials at once instead of waiting for a 401
-	 * each time (which doubles every request). */
-	GHashTable *basic_hosts;
-	/* owned host key → 1 where the server asked for more than Basic (a
-	 * 401 to Basic sent unasked): curl waits for its challenge there. */
-	GHashTable *challenge_hosts;
+	/* owned host key → the auth schemes (CURLAUTH_*) its server asked for.
+	 * Where that is Basic alone, credentials go at once instead of after
+	 * a 401 each time (which doubles every request); where it is more,
+	 * curl waits for the challenge. */
+	GHashTable *host_auth;
 	guint running;
 	guint64 last_id;
 };
@@ -508,6 +506,15 @@ static char *curl_failure(const Transfer *transfer, CURLcode code)
 	return g_strdup_printf("%s (%s)", what, detail);
 }
 
+/* TRANSFER asks again (its next hop, or the same one another way): at the
+ * head of the queue, as it has waited its turn already. */
+static void transfer_requeue(Transfer *transfer)
+{
+	transfer->state = TRANSFER_QUEUED;
+	g_queue_push_head_link(&transfer->engine->queued, &transfer->link);
+	schedule_dispatch(transfer->engine);
+}
+
 /* Checks the Location of a redirect and requeues TRANSFER for the next hop. */
 static void transfer_redirect(Transfer *transfer, long status, const char *location)
 {
@@ -547,10 +554,7 @@ static void transfer_redirect(Transfer *transfer, long status, const char *locat
 	transfer->all_permanent = transfer->all_permanent && (status == 301 || status == 308);
 	transfer->send_auth = transfer->request->username && url_same_site(&transfer->origin, &next);
 	transfer_set_hop(transfer, &next);
-	transfer->state = TRANSFER_QUEUED;
-	/* At the head: it has waited its turn already. */
-	g_queue_push_head_link(&engine->queued, &transfer->link);
-	schedule_dispatch(engine);
+	transfer_requeue(transfer);
 }
 
 /* Curl is done with the current hop of TRANSFER. */
@@ -572,13 +576,9 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 	long offered = 0;
 	if (result == CURLE_OK && transfer->send_auth && transfer->host_key)
 		curl_easy_getinfo(transfer->easy, CURLINFO_HTTPAUTH_AVAIL, &offered);
-	if (status != 401 && offered == CURLAUTH_BASIC)
-		g_hash_table_add(engine->basic_hosts, g_strdup(transfer->host_key));
 	gboolean ask_again = status == 401 && transfer->basic_unasked && (offered & ~CURLAUTH_BASIC);
-	if (ask_again) {
-		g_hash_table_remove(engine->basic_hosts, transfer->host_key);
-		g_hash_table_add(engine->challenge_hosts, g_strdup(transfer->host_key));
-	}
+	if ((status != 401 && offered) || ask_again)
+		g_hash_table_insert(engine->host_auth, g_strdup(transfer->host_key), GINT_TO_POINTER((int) offered));
 	if (result == CURLE_OK && !redirect && !ask_again)
 		response_fill(transfer, status);
 	else if (result != CURLE_OK)
@@ -603,10 +603,7 @@ static void transfer_hop_done(Transfer *transfer, CURLcode result)
 		transfer_redirect(transfer, status, location);
 	} else if (ask_again) {
 		log_debug("http: %s asks for more than Basic auth", transfer->host_key);
-		transfer->basic_unasked = FALSE;
-		transfer->state = TRANSFER_QUEUED;
-		g_queue_push_head_link(&engine->queued, &transfer->link);
-		schedule_dispatch(engine);
+		transfer_requeue(transfer);
 	} else {
 		transfer_finish(transfer);
 	}
@@ -777,14 +774,13 @@ static CURLcode transfer_setup(Transfer *transfer, CURL *easy, gint64 left_ms)
 	}
 	transfer->basic_unasked = FALSE;
 	if (transfer->send_auth) {
-		HttpEngine *engine = transfer->engine;
-		/* Basic goes at once where the server asked for it before, or
-		 * where nobody can read it on the way (https, this machine) and
-		 * no server asked for more; else curl waits for a 401 first. */
-		gboolean basic = g_hash_table_contains(engine->basic_hosts, transfer->host_key) ||
-				 (!g_hash_table_contains(engine->challenge_hosts, transfer->host_key) &&
-				  (strcmp(transfer->current.scheme, "https") == 0 ||
-				   host_is_loopback(transfer->current.host)));
+		gpointer asked;
+		/* Basic goes at once where the server asked for it alone, or,
+		 * before it said, where nobody can read it on the way (https,
+		 * this machine); else curl waits for a 401 first. */
+		gboolean basic = g_hash_table_lookup_extended(transfer->engine->host_auth, transfer->host_key, NULL, &asked)
+			? GPOINTER_TO_INT(asked) == CURLAUTH_BASIC
+			: strcmp(transfer->current.scheme, "https") == 0 || host_is_loopback(transfer->current.host);
 		transfer->basic_unasked = basic;
 		SETOPT(CURLOPT_HTTPAUTH, (long) (basic ? CURLAUTH_BASIC : CURLAUTH_BASIC | CURLAUTH_DIGEST));
 		SETOPT(CURLOPT_USERNAME, request->username);
@@ -861,8 +857,7 @@ static void engine_unref(HttpEngine *engine)
 	g_hash_table_unref(engine->watches);
 	g_hash_table_unref(engine->transfers);
 	g_hash_table_unref(engine->host_running);
-	g_hash_table_unref(engine->basic_hosts);
-	g_hash_table_unref(engine->challenge_hosts);
+	g_hash_table_unref(engine->host_auth);
 	g_free(engine);
 }
 
@@ -1014,8 +1009,7 @@ HttpEngine *http_engine_new(const HttpLimits *limits)
 	engine->watches = g_hash_table_new(NULL, NULL);
 	engine->transfers = g_hash_table_new(g_int64_hash, g_int64_equal);
 	engine->host_running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	engine->basic_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	engine->challenge_hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	engine->host_auth = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_queue_init(&engine->queued);
 	g_queue_init(&engine->finished);
 
