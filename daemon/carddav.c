@@ -1246,11 +1246,11 @@ static gboolean add_listed_book(CarddavSync *sync, MsResponse *response)
 	return TRUE;
 }
 
-/* The response speaks of the URL asked, not of a member. */
-static gboolean is_asked_url(CarddavSync *sync, MsResponse *response)
+/* Whether URL (may be NULL) names the collection the request under way
+ * asked for, not a member of it. */
+static gboolean is_asked_url(CarddavSync *sync, const char *url)
 {
-	g_autofree char *href = href_path(sync->request_url, g_ptr_array_index(response->hrefs, 0));
-	g_autofree char *key = href ? path_key(href) : NULL;
+	g_autofree char *key = url ? url_path_key(url) : NULL;
 	g_autofree char *asked = url_path_key(sync->request_url);
 
 	return key && strcmp(key, asked) == 0;
@@ -1264,8 +1264,11 @@ static gboolean on_response(MsResponse *response, gpointer user_data)
 	case STEP_PRINCIPAL:
 		/* Depth 1: members are address books when the principal is its
 		 * own home (Radicale's is), which saves a request. */
-		if (sync->first && !is_asked_url(sync, response))
-			return add_listed_book(sync, response);
+		if (sync->first) {
+			g_autofree char *url = resolve_url(sync->request_url, g_ptr_array_index(response->hrefs, 0));
+			if (!is_asked_url(sync, url))
+				return add_listed_book(sync, response);
+		}
 		G_GNUC_FALLTHROUGH;
 	case STEP_PROBE:
 	case STEP_WELL_KNOWN:
@@ -1340,17 +1343,11 @@ static void after_discovery_step(CarddavSync *sync, const char *base)
 			return;
 		}
 	}
-	gboolean listed_home = FALSE;
 	if (found->home) {
 		g_free(sync->home_url);
 		sync->home_url = resolve_url(base, found->home);
-		if (sync->home_url && sync->step == STEP_PRINCIPAL && sync->first) {
-			g_autofree char *home = url_path_key(sync->home_url);
-			g_autofree char *asked = url_path_key(sync->request_url);
-			listed_home = strcmp(home, asked) == 0;
-		}
 	}
-	if (listed_home) {
+	if (found->home && sync->step == STEP_PRINCIPAL && sync->first && is_asked_url(sync, sync->home_url)) {
 		start_books(sync);
 		return;
 	}
