@@ -25,6 +25,9 @@ TIESCTL=${TIESCTL:-$top/cli/tiesctl}
 sizes=("$@")
 runs=${RUNS:-3}
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+# EPOCHREALTIME (bash 5) is the clock; C numbers for bc.
+[ -n "${EPOCHREALTIME:-}" ] || { echo "bench: needs bash 5 or later" >&2; exit 1; }
+export LC_ALL=C
 for tool in radicale vdirsyncer curl python3 /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
 done
@@ -36,12 +39,35 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Wall times are read from bash's own clock ($EPOCHREALTIME), so that no
+# process (date) starts inside a timed span and every client is timed the
+# same way, to the microsecond: from before its first process starts to
+# after its last one ends. (/usr/bin/time prints hundredths of a second: a
+# tenth of a 0.08 s request.)
+
 # measure NAME COMMAND...: appends "NAME wall cpu maxrss_kb" to $results.
+# The wall time includes the start of /usr/bin/time (about 2 ms), which
+# matters only beside seconds.
 measure() {
-	local name=$1; shift
-	/usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>>"$work/errors"
-	read -r wall user sys rss < "$work/time"
-	echo "$name $wall $(echo "$user + $sys" | bc) $rss" >> "$results"
+	local name=$1 start end; shift
+	start=$EPOCHREALTIME
+	/usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null 2>>"$work/errors"
+	end=$EPOCHREALTIME
+	read -r user sys rss < "$work/time"
+	echo "$name $(echo "$end - $start" | bc) $(echo "$user + $sys" | bc) $rss" >> "$results"
+}
+
+# measure_request NAME COMMAND...: as measure, for a request that changes
+# nothing and can be sent twice: the wall time of the command alone, then
+# its CPU and memory from a second run under /usr/bin/time.
+measure_request() {
+	local name=$1 start end; shift
+	start=$EPOCHREALTIME
+	"$@" >/dev/null 2>>"$work/errors"
+	end=$EPOCHREALTIME
+	/usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >/dev/null 2>>"$work/errors"
+	read -r user sys rss < "$work/time"
+	echo "$name $(echo "$end - $start" | bc) $(echo "$user + $sys" | bc) $rss" >> "$results"
 }
 
 # tiesd is a daemon: its CPU and memory come from /proc, the wall time from
@@ -50,7 +76,7 @@ measure_tiesd() {
 	local name=$1
 	local before after start end
 	before=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
-	start=$(date +%s.%N)
+	start=$EPOCHREALTIME
 	"$TIESCTL" --socket "$work/run/ties/tiesd.sock" sync --wait work >/dev/null
 	finish_tiesd "$name" "$before" "$start"
 }
@@ -65,7 +91,7 @@ start_and_measure_tiesd() {
 	local start before
 	mkdir -p -m 700 "$work/run/ties"
 	write_config ""
-	start=$(date +%s.%N)
+	start=$EPOCHREALTIME
 	XDG_CONFIG_HOME="$work/xdg/config" XDG_DATA_HOME="$work/xdg/data" XDG_RUNTIME_DIR="$work/run" \
 		systemd-socket-activate -E XDG_CONFIG_HOME -E XDG_DATA_HOME -E XDG_RUNTIME_DIR \
 		-l "$work/run/ties/tiesd.sock" "$TIESD" >"$work/tiesd.log" 2>&1 &
@@ -77,7 +103,7 @@ start_and_measure_tiesd() {
 
 	write_config source
 	before=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
-	start=$(date +%s.%N)
+	start=$EPOCHREALTIME
 	"$TIESCTL" --socket "$work/run/ties/tiesd.sock" reload >/dev/null
 	"$TIESCTL" --socket "$work/run/ties/tiesd.sock" sync --wait work >/dev/null
 	finish_tiesd tiesd-first "$before" "$start"
@@ -93,12 +119,12 @@ wait_tiesd_idle() {
 		python3 -c 'import json, sys; sys.exit(0 if any(s["running"] for s in json.load(sys.stdin)["sources"]) else 1)'; do
 		sleep 0.01
 	done
-	echo "tiesd-settled $(echo "$(date +%s.%N) - $start" | bc) 0 0" >> "$results"
+	echo "tiesd-settled $(echo "$EPOCHREALTIME - $start" | bc) 0 0" >> "$results"
 }
 
 finish_tiesd() {
 	local name=$1 before=$2 start=$3 after end
-	end=$(date +%s.%N)
+	end=$EPOCHREALTIME
 	after=$(awk '{print $14 + $15}' "/proc/$tiesd_pid/stat")
 	local hz; hz=$(getconf CLK_TCK)
 	local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$tiesd_pid/status")
@@ -123,7 +149,7 @@ report() {
 		for client in tiesd vdirsyncer curl; do
 			local name=$client-$phase
 			echo "$phase $client $(median "$name" 2) $(median "$name" 3) $(median "$name" 4) $t" |
-				awk '{printf "| %s | %s | %.2f | %.2f | %.1f | %.1f× |\n", $1, $2, $3, $4, $5 / 1024, $3 / $6}'
+				awk '{printf "| %s | %s | %.3f | %.2f | %.1f | %.2f× |\n", $1, $2, $3, $4, $5 / 1024, $3 / $6}'
 		done
 	done
 	echo
@@ -227,11 +253,11 @@ one_run() {
 
 	start_and_measure_tiesd
 	measure vdirsyncer-first vdirsyncer sync
-	measure curl-first curl -s -u me:secret -X REPORT -H 'Depth: 1' -H 'Content-Type: application/xml' --data "$query" "$book"
+	measure_request curl-first curl -s -u me:secret -X REPORT -H 'Depth: 1' -H 'Content-Type: application/xml' --data "$query" "$book"
 
 	measure_tiesd tiesd-no-change
 	measure vdirsyncer-no-change vdirsyncer sync
-	measure curl-no-change curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
+	measure_request curl-no-change curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
 
 	write_cards 0 "$n" 20 "New Org"
 	warm
@@ -240,7 +266,7 @@ one_run() {
 	curl -s -o /dev/null -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
 	measure_tiesd tiesd-changed
 	measure vdirsyncer-changed vdirsyncer sync
-	measure curl-changed curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
+	measure_request curl-changed curl -s -u me:secret -X REPORT -H 'Content-Type: application/xml' --data "$(token_req "$token")" "$book"
 
 	contacts=$("$TIESCTL" --socket "$work/run/ties/tiesd.sock" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["counts"]["contacts"])')
 	[ "$contacts" -eq "$n" ] || { echo "bench: tiesd stored $contacts contacts, not $n" >&2; exit 1; }
