@@ -865,7 +865,6 @@ void feed_poller_poll_all(FeedPoller *poller, FeedPollProgressFunc progress, Fee
 	job->done = done;
 	job->user_data = user_data;
 	g_ptr_array_add(poller->jobs, job);
-	/* Answers come from the loop only, after this. */
 	job->pending = start_polls(poller, G_MAXINT64, G_MAXUINT, job);
 	/* Answers come from the loop only: a job with nothing to wait for
 	 * (no feeds) ends from an idle. */

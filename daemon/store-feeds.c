@@ -270,14 +270,6 @@ gint64 store_feeds_next_poll(Store *store)
 	return db_query_int(store, "SELECT min(next_poll) FROM feeds", 0);
 }
 
-gboolean store_feed_set_next_poll(Store *store, gint64 feed_id, gint64 next_poll, GError **error)
-{
-	sqlite3_stmt *stmt = db_prepare(store, "UPDATE feeds SET next_poll = ?2 WHERE id = ?1");
-	sqlite3_bind_int64(stmt, 1, feed_id);
-	db_bind_time(stmt, 2, next_poll);
-	return db_step_done(store, stmt, error);
-}
-
 void store_poll_start_free(StorePollStart *start)
 {
 	if (!start)

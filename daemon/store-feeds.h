@@ -82,8 +82,6 @@ gint64 store_feeds_count(Store *store);
 gint64 store_posts_count(Store *store);
 /* The earliest next_poll of any feed; 0 when none is scheduled. */
 gint64 store_feeds_next_poll(Store *store);
-/* Moves the next poll of FEED_ID. */
-gboolean store_feed_set_next_poll(Store *store, gint64 feed_id, gint64 next_poll, GError **error);
 
 /* What a poll starts from. */
 typedef struct {
